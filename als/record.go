@@ -1,0 +1,87 @@
+package als
+
+import (
+	"time"
+)
+
+// Record is one HTTP request as Envoy logged it, decoded once into typed fields.
+//
+// Byte-slice fields are views into the gRPC message the record was decoded from: they are
+// valid only until the Consumer that receives the record returns. A consumer that keeps a
+// record beyond that (the join, the Loki exporter) copies what it keeps (see Record.Clone).
+// Fixed-size fields (IDs, times, numbers) are values and need no copy.
+type Record struct {
+	// Node is the Envoy node ID of the stream, LogName the access logger's log_name.
+	Node    []byte
+	LogName []byte
+
+	// RouteName is Envoy's route_name, namespace/name for edgetel routes; empty when the
+	// request matched no route.
+	RouteName []byte
+	// UpstreamCluster is the cluster the request was routed to.
+	UpstreamCluster []byte
+	UpstreamHost    []byte // address:port of the upstream host, when one was picked
+
+	Method    []byte
+	Authority []byte
+	Path      []byte // as received, query string included: redact before export
+	UserAgent []byte
+
+	Status        uint32
+	Flags         ResponseFlags
+	Start         time.Time
+	Duration      time.Duration // first downstream byte received to last downstream byte sent
+	BytesReceived uint64
+	BytesSent     uint64
+
+	// RequestID is the x-request-id Envoy generated or forwarded, as logged.
+	RequestID []byte
+	// TraceID, SpanID and Sampled come from the logged traceparent header; HasTrace is false
+	// when the header was absent or malformed.
+	TraceID  [16]byte
+	SpanID   [8]byte
+	Sampled  bool
+	HasTrace bool
+}
+
+// Clone returns a copy of r that owns all its bytes, in one allocation.
+func (r *Record) Clone() Record {
+	c := *r
+	n := len(r.Node) + len(r.LogName) + len(r.RouteName) + len(r.UpstreamCluster) +
+		len(r.UpstreamHost) + len(r.Method) + len(r.Authority) + len(r.Path) +
+		len(r.UserAgent) + len(r.RequestID)
+	buf := make([]byte, 0, n)
+	own := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	c.Node, c.LogName = own(r.Node), own(r.LogName)
+	c.RouteName, c.UpstreamCluster, c.UpstreamHost = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost)
+	c.Method, c.Authority, c.Path, c.UserAgent = own(r.Method), own(r.Authority), own(r.Path), own(r.UserAgent)
+	c.RequestID = own(r.RequestID)
+	return c
+}
+
+// ResponseFlags is Envoy's set of response flags (envoy.data.accesslog.v3.ResponseFlags) as
+// a bit set, bit i being the flag with field number i+1 in that message.
+type ResponseFlags uint64
+
+// Consumer receives decoded records in batches. The slice and every byte slice inside its
+// records belong to the caller and are reused once Consume returns: a consumer copies what
+// it keeps. Consume must not block for long: it runs on the receiving goroutine of an Envoy
+// stream.
+type Consumer interface {
+	ConsumeRecords(batch []Record)
+}
+
+// ConsumerFunc adapts a function to a Consumer.
+type ConsumerFunc func(batch []Record)
+
+// ConsumeRecords calls f(batch).
+func (f ConsumerFunc) ConsumeRecords(batch []Record) { f(batch) }
+
+var _ Consumer = ConsumerFunc(nil)
