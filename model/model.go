@@ -218,3 +218,13 @@ func (e *Edge) Clusters() []Backend {
 	slices.SortFunc(out, func(a, b Backend) int { return cmp.Compare(a.Cluster, b.Cluster) })
 	return out
 }
+
+// Endpoint is one ready address of a Kubernetes backend or of the sink. Endpoints are not
+// policy: they change often and reach the xDS server apart from the model, so that their
+// churn never rebuilds listeners and routes.
+type Endpoint struct {
+	Address string
+	Port    uint32
+	// Zone is the topology zone, when known; it becomes the Envoy locality.
+	Zone string
+}

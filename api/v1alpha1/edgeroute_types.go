@@ -100,10 +100,11 @@ type RetryPolicy struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	Attempts int32 `json:"attempts"`
-	// On lists Envoy retry conditions: 5xx, gateway-error, reset, connect-failure,
-	// retriable-4xx, refused-stream, retriable-status-codes.
+	// RetryOn lists Envoy retry conditions: 5xx, gateway-error, reset, connect-failure,
+	// retriable-4xx, refused-stream, retriable-status-codes. (Not "on": YAML 1.1 reads
+	// that key as the boolean true.)
 	// +optional
-	On []string `json:"on,omitempty"`
+	RetryOn []string `json:"retryOn,omitempty"`
 	// PerTryTimeout bounds each attempt.
 	// +optional
 	PerTryTimeout Duration `json:"perTryTimeout,omitempty"`
