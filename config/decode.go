@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -109,6 +110,11 @@ func decodeStrict(raw []byte, obj any) error {
 	strict, err := sigsjson.UnmarshalStrict(js, obj)
 	if err != nil {
 		return err
+	}
+	for i, e := range strict {
+		if strings.Contains(e.Error(), `.true"`) {
+			strict[i] = fmt.Errorf("%w (YAML reads a key on, yes or y as true: retries take retryOn)", e)
+		}
 	}
 	return errors.Join(strict...)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/edgetel/edgetel/api/v1alpha1"
@@ -32,7 +33,7 @@ func (ps *problems) slo(field string, s *v1alpha1.SLOSpec, defaultWindow time.Du
 }
 
 func (ps *problems) objective(field string, o v1alpha1.Objective) model.Objective {
-	out := model.Objective{Name: o.Name, Indicator: model.Indicator(o.Indicator), Target: o.Target / 100}
+	out := model.Objective{Name: o.Name, Indicator: model.Indicator(o.Indicator), Target: percentToRatio(o.Target)}
 	if !objectiveName.MatchString(o.Name) {
 		ps.invalid(field+".name", "%q must be lower case letters, digits, - and _, starting with a letter", o.Name)
 	}
@@ -63,3 +64,7 @@ func (ps *problems) objective(field string, o v1alpha1.Objective) model.Objectiv
 	}
 	return out
 }
+
+// percentToRatio turns 99.9 into 0.999, rounded to 10 significant digits so that the ratio is
+// the float a person would write (99.9/100 is 0.9990000000000001 in floating point).
+func percentToRatio(p float64) float64 { return math.Round(p*1e8) / 1e10 }
