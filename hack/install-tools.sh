@@ -25,7 +25,7 @@ for arg in "$@"; do
   case "$arg" in
     all) steps+=("${ALL_STEPS[@]}") ;;
     apt|kube) steps+=("$arg") ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'install-tools: unknown step %q (want: apt, kube, all)\n' "$arg" >&2; exit 2 ;;
   esac
 done
