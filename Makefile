@@ -19,7 +19,7 @@ run: build
 	./$(BIN) run --simulate
 
 ## test: the full suite, with the real Prometheus, etcd and kube-apiserver the tests need.
-test: lint
+test: lint tools
 	$(TOOLS_ENV) && EDGETEL_REQUIRE_TOOLS=$${EDGETEL_REQUIRE_TOOLS:-$${CI:-}} $(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## test-unit: the tests that need no external tool.
