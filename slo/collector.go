@@ -8,7 +8,7 @@ import (
 	"github.com/edgetel/edgetel/model"
 )
 
-// The Descs of every metric the accountant exports; METRICS.md documents them.
+// The Descs of every metric the accountant exports; docs/metrics.md documents them.
 var (
 	requestsDesc = prometheus.NewDesc("edgetel_requests_total",
 		"Requests by route and status class, from Envoy's access log. code_class 0 is a "+

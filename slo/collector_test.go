@@ -128,9 +128,9 @@ func TestMetricNamesFollowPrometheusConventions(t *testing.T) {
 	}
 }
 
-// TestMetricsDocumented checks that METRICS.md names every metric.
+// TestMetricsDocumented checks that docs/metrics.md names every metric.
 func TestMetricsDocumented(t *testing.T) {
-	doc, err := os.ReadFile("METRICS.md")
+	doc, err := os.ReadFile("../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestMetricsDocumented(t *testing.T) {
 		name = name[strings.Index(name, `fqName: "`)+9:]
 		name = name[:strings.Index(name, `"`)]
 		if !strings.Contains(string(doc), "`"+name+"`") {
-			t.Errorf("METRICS.md does not document %s", name)
+			t.Errorf("docs/metrics.md does not document %s", name)
 		}
 	}
 }
