@@ -5,34 +5,34 @@ import "strings"
 // Response flags, each the bit of its field number in envoy.data.accesslog.v3.ResponseFlags
 // (bit = 1 << (field-1)), with the short code Envoy prints for %RESPONSE_FLAGS%.
 const (
-	FlagFailedLocalHealthCheck            ResponseFlags = 1 << iota // LH
-	FlagNoHealthyUpstream                                           // UH
-	FlagUpstreamRequestTimeout                                      // UT
-	FlagLocalReset                                                  // LR
-	FlagUpstreamRemoteReset                                         // UR
-	FlagUpstreamConnectionFailure                                   // UF
-	FlagUpstreamConnectionTermination                               // UC
-	FlagUpstreamOverflow                                            // UO
-	FlagNoRouteFound                                                // NR
-	FlagDelayInjected                                               // DI
-	FlagFaultInjected                                               // FI
-	FlagRateLimited                                                 // RL
-	FlagUnauthorizedDetails                                         // UAEX (a message on the wire; set when present)
-	FlagRateLimitServiceError                                       // RLSE
-	FlagDownstreamConnectionTermination                             // DC
-	FlagUpstreamRetryLimitExceeded                                  // URX
-	FlagStreamIdleTimeout                                           // SI
-	FlagInvalidEnvoyRequestHeaders                                  // IH
-	FlagDownstreamProtocolError                                     // DPE
-	FlagUpstreamMaxStreamDurationReached                            // UMSDR
-	FlagResponseFromCacheFilter                                     // RFCF
-	FlagNoFilterConfigFound                                         // NFCF
-	FlagDurationTimeout                                             // DT
-	FlagUpstreamProtocolError                                       // UPE
-	FlagNoClusterFound                                              // NC
-	FlagOverloadManager                                             // OM
-	FlagDNSResolutionFailure                                        // DF
-	FlagDownstreamRemoteReset                                       // DO
+	FlagFailedLocalHealthCheck           ResponseFlags = 1 << iota // LH
+	FlagNoHealthyUpstream                                          // UH
+	FlagUpstreamRequestTimeout                                     // UT
+	FlagLocalReset                                                 // LR
+	FlagUpstreamRemoteReset                                        // UR
+	FlagUpstreamConnectionFailure                                  // UF
+	FlagUpstreamConnectionTermination                              // UC
+	FlagUpstreamOverflow                                           // UO
+	FlagNoRouteFound                                               // NR
+	FlagDelayInjected                                              // DI
+	FlagFaultInjected                                              // FI
+	FlagRateLimited                                                // RL
+	FlagUnauthorizedDetails                                        // UAEX (a message on the wire; set when present)
+	FlagRateLimitServiceError                                      // RLSE
+	FlagDownstreamConnectionTermination                            // DC
+	FlagUpstreamRetryLimitExceeded                                 // URX
+	FlagStreamIdleTimeout                                          // SI
+	FlagInvalidEnvoyRequestHeaders                                 // IH
+	FlagDownstreamProtocolError                                    // DPE
+	FlagUpstreamMaxStreamDurationReached                           // UMSDR
+	FlagResponseFromCacheFilter                                    // RFCF
+	FlagNoFilterConfigFound                                        // NFCF
+	FlagDurationTimeout                                            // DT
+	FlagUpstreamProtocolError                                      // UPE
+	FlagNoClusterFound                                             // NC
+	FlagOverloadManager                                            // OM
+	FlagDNSResolutionFailure                                       // DF
+	FlagDownstreamRemoteReset                                      // DO
 
 	// flagCount is the number of flags known to this build.
 	flagCount = iota

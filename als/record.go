@@ -27,10 +27,13 @@ type Record struct {
 	Path      []byte // as received, query string included: redact before export
 	UserAgent []byte
 
-	Status        uint32
-	Flags         ResponseFlags
-	Start         time.Time
-	Duration      time.Duration // first downstream byte received to last downstream byte sent
+	Status   uint32
+	Flags    ResponseFlags
+	Start    time.Time
+	Duration time.Duration // first downstream byte received to last downstream byte sent
+
+	// BytesReceived is the request's header plus body bytes, BytesSent the response's, as
+	// Envoy counts them for HTTP: without framing, TLS or compression overhead.
 	BytesReceived uint64
 	BytesSent     uint64
 
@@ -71,9 +74,11 @@ func (r *Record) Clone() Record {
 type ResponseFlags uint64
 
 // Consumer receives decoded records in batches. The slice and every byte slice inside its
-// records belong to the caller and are reused once Consume returns: a consumer copies what
-// it keeps. Consume must not block for long: it runs on the receiving goroutine of an Envoy
-// stream.
+// records belong to the caller and are reused once ConsumeRecords returns: a consumer copies
+// what it keeps. ConsumeRecords must not block for long: the Receiver calls it from its
+// delivery goroutines (ReceiverConfig.Workers, one by default, so that calls do not
+// overlap), and while it runs, later batches wait in a bounded queue that drops them,
+// counted, when full.
 type Consumer interface {
 	ConsumeRecords(batch []Record)
 }

@@ -1,0 +1,88 @@
+package als
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidConfig is wrapped by ReceiverConfig.Validate's errors.
+var ErrInvalidConfig = errors.New("als: invalid receiver config")
+
+// ReceiverConfig configures a Receiver. A zero field takes the default given beside it, so
+// the zero ReceiverConfig is a valid one.
+type ReceiverConfig struct {
+	// QueueBatches is how many decoded messages may wait for the consumer (default 256).
+	// When the queue is full, a message's records are dropped and counted: the receiver
+	// never makes an Envoy stream wait for the consumer.
+	QueueBatches int
+	// QueueBytes bounds the memory the queue holds, message bytes plus decoded records
+	// (default 16 MiB). A batch that would go over it is dropped and counted, as when the
+	// queue is full. It matters for large messages: gRPC accepts up to 4 MiB each by default.
+	QueueBytes int64
+	// Workers is how many goroutines call the consumer (default 1). With one, calls to
+	// ConsumeRecords never overlap; with more, the consumer must be safe for concurrent use.
+	Workers int
+	// MaxEntriesPerMessage and MaxValueBytes are the decoder's Limits (defaults
+	// DefaultMaxEntries and DefaultMaxValueBytes).
+	MaxEntriesPerMessage int
+	MaxValueBytes        int
+}
+
+// Defaults and bounds for ReceiverConfig.
+const (
+	DefaultQueueBatches = 256
+	DefaultQueueBytes   = 16 << 20
+	DefaultWorkers      = 1
+
+	maxQueueBatches = 1 << 16
+	maxWorkers      = 256
+	// minValueBytes keeps the fields the join and the trace link need whole: a request ID
+	// is 36 bytes, a traceparent 55.
+	minValueBytes = 64
+)
+
+// Validate reports the first field that is out of range, naming it.
+func (c ReceiverConfig) Validate() error {
+	switch {
+	case c.QueueBatches < 0 || c.QueueBatches > maxQueueBatches:
+		return fmt.Errorf("%w: QueueBatches is %d, want 0 (default %d) to %d",
+			ErrInvalidConfig, c.QueueBatches, DefaultQueueBatches, maxQueueBatches)
+	case c.QueueBytes < 0:
+		return fmt.Errorf("%w: QueueBytes is %d, want 0 (default %d) or more",
+			ErrInvalidConfig, c.QueueBytes, DefaultQueueBytes)
+	case c.Workers < 0 || c.Workers > maxWorkers:
+		return fmt.Errorf("%w: Workers is %d, want 0 (default %d) to %d",
+			ErrInvalidConfig, c.Workers, DefaultWorkers, maxWorkers)
+	case c.MaxEntriesPerMessage < 0:
+		return fmt.Errorf("%w: MaxEntriesPerMessage is %d, want 0 (default %d) or more",
+			ErrInvalidConfig, c.MaxEntriesPerMessage, DefaultMaxEntries)
+	case c.MaxValueBytes < 0 || c.MaxValueBytes > 0 && c.MaxValueBytes < minValueBytes:
+		return fmt.Errorf("%w: MaxValueBytes is %d, want 0 (default %d) or %d or more",
+			ErrInvalidConfig, c.MaxValueBytes, DefaultMaxValueBytes, minValueBytes)
+	}
+	return nil
+}
+
+// withDefaults returns c with its zero fields set to their defaults.
+func (c ReceiverConfig) withDefaults() ReceiverConfig {
+	if c.QueueBatches == 0 {
+		c.QueueBatches = DefaultQueueBatches
+	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = DefaultQueueBytes
+	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.MaxEntriesPerMessage == 0 {
+		c.MaxEntriesPerMessage = DefaultMaxEntries
+	}
+	if c.MaxValueBytes == 0 {
+		c.MaxValueBytes = DefaultMaxValueBytes
+	}
+	return c
+}
+
+func (c ReceiverConfig) limits() Limits {
+	return Limits{MaxEntries: c.MaxEntriesPerMessage, MaxValueBytes: c.MaxValueBytes}
+}

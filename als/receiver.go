@@ -1,0 +1,233 @@
+package als
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrAlreadyStarted is returned by Start on a receiver that is running.
+var ErrAlreadyStarted = errors.New("als: receiver already started")
+
+// errNotRunning ends a stream that arrives, or sends, while the receiver is stopped; Envoy
+// reconnects, to this sink once it runs again or to another.
+var errNotRunning = status.Error(codes.Unavailable, "access-log receiver is not running")
+
+// Retention bounds for pooled batches: a batch that grew past them for one large message
+// is not kept, so that one burst does not pin memory for the life of the process.
+const (
+	retainMessageBytes = 256 << 10
+	retainRecords      = 1024
+	recordBytes        = int64(unsafe.Sizeof(Record{}))
+)
+
+// Receiver is Envoy's access-log service (envoy.service.accesslog.v3.AccessLogService).
+// Register it on a gRPC server with accesslogv3.RegisterAccessLogServiceServer; it needs
+// no server options and leaves the server's codec as it is for other services.
+//
+// Each stream's messages are decoded on the stream's goroutine, straight from the wire
+// (see Decoder), and handed as one batch per message to a bounded queue that Workers
+// goroutines drain into the Consumer. A full queue drops the batch and counts it: Envoy is
+// never made to wait. A malformed message is counted and skipped, and the stream goes on:
+// gRPC frames each message on its own, so the next one decodes as if nothing happened.
+//
+// The receiver's self-telemetry (edgetel_als_*) is collected by registering the Receiver
+// itself, a prometheus.Collector, with a registry.
+//
+// Envoy's streams never end by themselves, so a gRPC server's GracefulStop waits for them
+// forever: stop the server with a deadline (GracefulStop, then Stop), then Shutdown the
+// receiver so that what is queued reaches the consumer.
+type Receiver struct {
+	accesslogv3.UnimplementedAccessLogServiceServer
+
+	cfg         ReceiverConfig
+	next        Consumer
+	log         *slog.Logger
+	tel         *telemetry
+	batches     sync.Pool // of *batch
+	queuedBytes atomic.Int64
+
+	mu    sync.RWMutex  // held for writing to start and stop, for reading to enqueue
+	queue chan *batch   // nil unless running
+	done  chan struct{} // closed when the last run's workers have returned
+}
+
+var _ accesslogv3.AccessLogServiceServer = (*Receiver)(nil)
+
+// batch is a message as received and its decoding; the unit of hand-off and reuse.
+type batch struct {
+	raw  rawMessage
+	cost int64 // what it counts against QueueBytes while queued
+	Batch
+}
+
+// NewReceiver returns a receiver that gives what it decodes to next. Its logger may be
+// nil; it logs only the first malformed message of each stream, the rest being counted.
+func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Receiver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if next == nil {
+		return nil, fmt.Errorf("%w: no consumer", ErrInvalidConfig)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Receiver{cfg: cfg.withDefaults(), next: next, log: logger}
+	r.tel = newTelemetry(&r.queuedBytes)
+	r.batches.New = func() any { return new(batch) }
+	return r, nil
+}
+
+// Start starts the workers that feed the consumer. It returns at once; the workers run
+// until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
+func (r *Receiver) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue != nil {
+		return ErrAlreadyStarted
+	}
+	queue, done := make(chan *batch, r.cfg.QueueBatches), make(chan struct{})
+	var workers sync.WaitGroup
+	for range r.cfg.Workers {
+		workers.Go(func() { r.deliver(queue) })
+	}
+	go func() { workers.Wait(); close(done) }()
+	r.queue, r.done = queue, done
+	return nil
+}
+
+// Shutdown stops taking messages, then waits until the consumer has been given every
+// batch already queued, or until ctx ends. Open streams end with Unavailable on their next
+// message. It is safe to call twice, and without Start.
+func (r *Receiver) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	if r.queue != nil {
+		// No sender can hold the queue now: each checks it under the read lock.
+		close(r.queue)
+		r.queue = nil
+	}
+	done := r.done
+	r.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("als: receiver shutdown: %w", ctx.Err())
+	}
+}
+
+// StreamAccessLogs receives one Envoy stream until it ends.
+func (r *Receiver) StreamAccessLogs(stream accesslogv3.AccessLogService_StreamAccessLogsServer) error {
+	if !r.running() {
+		return errNotRunning
+	}
+	r.tel.streams.Inc()
+	r.tel.streamsOpen.Inc()
+	defer r.tel.streamsOpen.Dec()
+
+	s := envoyStream{r: r, dec: NewDecoder(r.cfg.limits())}
+	for {
+		b := r.batches.Get().(*batch)
+		// RecvMsg, not Recv: see rawMessage.
+		if err := stream.RecvMsg(&b.raw); err != nil {
+			r.release(b)
+			if errors.Is(err, io.EOF) {
+				return stream.SendAndClose(&accesslogv3.StreamAccessLogsResponse{})
+			}
+			return err
+		}
+		if err := s.receive(b); err != nil {
+			return err
+		}
+	}
+}
+
+// envoyStream is the receiver's state for one Envoy stream.
+type envoyStream struct {
+	r         *Receiver
+	dec       *Decoder
+	malformed bool // one was logged already
+}
+
+// receive decodes one message and hands it on. An error ends the stream.
+func (s *envoyStream) receive(b *batch) error {
+	r := s.r
+	if err := s.dec.Decode(b.raw.buf, &b.Batch); err != nil {
+		r.tel.messages.Inc()
+		r.tel.malformed.Inc()
+		r.release(b)
+		if !s.malformed {
+			s.malformed = true
+			node, _ := s.dec.Identity()
+			r.log.Warn("malformed access-log message skipped; later ones on this stream are only counted",
+				"node", string(node), "error", err)
+		}
+		return nil
+	}
+	r.tel.observe(&b.Batch)
+	if len(b.Records) == 0 {
+		r.release(b)
+		return nil
+	}
+	return r.enqueue(b)
+}
+
+// enqueue hands b to the workers without waiting: if they are behind, b is dropped.
+func (r *Receiver) enqueue(b *batch) error {
+	b.cost = int64(len(b.raw.buf)) + int64(len(b.Records))*recordBytes
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.queue == nil {
+		r.tel.droppedNotRunning.Add(float64(len(b.Records)))
+		r.release(b)
+		return errNotRunning
+	}
+	if r.queuedBytes.Add(b.cost) <= r.cfg.QueueBytes {
+		select {
+		case r.queue <- b:
+			return nil
+		default:
+		}
+	}
+	r.queuedBytes.Add(-b.cost)
+	r.tel.droppedQueueFull.Add(float64(len(b.Records)))
+	r.release(b)
+	return nil
+}
+
+// deliver gives queued batches to the consumer until the queue is closed and empty.
+func (r *Receiver) deliver(queue <-chan *batch) {
+	for b := range queue {
+		r.next.ConsumeRecords(b.Records)
+		r.queuedBytes.Add(-b.cost)
+		r.release(b)
+	}
+}
+
+func (r *Receiver) running() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.queue != nil
+}
+
+// release returns b to the pool, unless one large message made it too big to keep.
+func (r *Receiver) release(b *batch) {
+	if cap(b.raw.buf) > retainMessageBytes || cap(b.Records) > retainRecords {
+		return
+	}
+	b.reset()
+	r.batches.Put(b)
+}
