@@ -58,7 +58,7 @@ func Start(t testing.TB, o Options) *Server {
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
-		"--enable-feature=exemplar-storage,native-histograms",
+		"--enable-feature=exemplar-storage",
 		"--log.level=warn",
 	)
 	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
