@@ -16,8 +16,8 @@ import (
 
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/examples"
-	edgemodel "github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/internal/serve"
+	edgemodel "github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/sim"
 	"github.com/edgetel/edgetel/sink"
 )

@@ -79,4 +79,3 @@ func TestAnInvalidConfigIsRefused(t *testing.T) {
 		t.Error("a negative StopGrace was accepted")
 	}
 }
-

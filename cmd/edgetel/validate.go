@@ -50,7 +50,6 @@ func printProblems(w io.Writer, err error) int {
 	return 1
 }
 
-
 func plural(n int, noun string) string {
 	switch {
 	case n == 1:
