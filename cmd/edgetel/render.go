@@ -23,6 +23,7 @@ func newRenderCmd() *cobra.Command {
 			return renderCRDs(cmd.OutOrStdout())
 		},
 	})
+	cmd.AddCommand(newRenderBootstrapCmd())
 	return cmd
 }
 

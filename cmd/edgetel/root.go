@@ -43,6 +43,10 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newValidateCmd(),
 		newRenderCmd(),
+		newRunCmd(),
+		newSinkCmd(),
+		newXDSCmd(),
+		newSimulateCmd(),
 	)
 	return root
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/edgetel/edgetel/config"
+	"github.com/edgetel/edgetel/internal/serve"
+	"github.com/edgetel/edgetel/sink"
+	"github.com/edgetel/edgetel/xds"
+)
+
+// halves says which parts a command runs.
+type halves struct {
+	xds, sink, simulate bool
+}
+
+type runFlags struct {
+	source   sourceFlags
+	grpcAddr string
+	httpAddr string
+	xdsAddr  string
+	sim      simFlags
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the control plane and the sink in one process (and, with --simulate, an Envoy fleet)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runHalves(cmd, f, halves{xds: true, sink: true, simulate: f.sim.enabled})
+		},
+	}
+	f.register(cmd, halves{xds: true, sink: true, simulate: true})
+	return cmd
+}
+
+func newSinkCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "sink",
+		Short: "Run the telemetry sink: Envoy access logs in, SLIs and burn rates out",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runHalves(cmd, f, halves{sink: true})
+		},
+	}
+	f.register(cmd, halves{sink: true})
+	return cmd
+}
+
+func newXDSCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "xds",
+		Short: "Run the xDS control plane: policies compiled to Envoy config over ADS",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runHalves(cmd, f, halves{xds: true})
+		},
+	}
+	f.register(cmd, halves{xds: true})
+	return cmd
+}
+
+func (f *runFlags) register(cmd *cobra.Command, h halves) {
+	f.source.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&f.httpAddr, "http-addr", ":9464", "HTTP address: /metrics, /healthz, /readyz")
+	if h.sink {
+		fs.StringVar(&f.grpcAddr, "grpc-addr", sink.DefaultGRPCAddr, "the sink's gRPC address (Envoy's access-log service)")
+	}
+	if h.xds {
+		fs.StringVar(&f.xdsAddr, "xds-addr", xds.DefaultListenAddress, "the xDS (ADS) server's gRPC address")
+	}
+	if h.simulate {
+		fs.BoolVar(&f.sim.enabled, "simulate", false, "also run a simulated Envoy fleet sending to the sink")
+		f.sim.register(fs, false)
+	}
+}
+
+// runHalves wires the chosen parts around one policy store and one HTTP port, and serves
+// until interrupted.
+func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	http := serve.NewHTTP(f.httpAddr, reg)
+	var appliers []config.Applier
+	var parts []named
+	var eps endpointSink
+
+	if h.xds {
+		x, err := xds.NewServer(xds.Config{ListenAddress: f.xdsAddr, Logger: slog.Default()})
+		if err != nil {
+			return err
+		}
+		if err := x.Register(reg); err != nil {
+			return err
+		}
+		appliers = append(appliers, config.ApplierFunc(x.PublishEdge)) // validating: first
+		parts = append(parts, named{"xds", x})
+		eps = x
+	}
+	var s *sink.Sink
+	if h.sink {
+		var err error
+		if s, err = sink.New(sink.Config{GRPCAddr: f.grpcAddr}, nil, slog.Default()); err != nil {
+			return err
+		}
+		reg.MustRegister(s.Collectors()...)
+		http.AddReadyCheck("sink", s.Ready)
+		appliers = append(appliers, s)
+		parts = append(parts, named{"sink", s})
+	}
+	store := config.NewStore(appliers...)
+	reg.MustRegister(store)
+	src, err := policySourceComponent(f.source, store, eps)
+	if err != nil {
+		return err
+	}
+	// Policies first, so that the first model is in force before anything listens.
+	parts = append([]named{src}, parts...)
+	parts = append(parts, named{"http", http})
+	if h.simulate && f.sim.enabled {
+		parts = append(parts, simComponent(f.sim, store, func() string { return dialable(s.Addr().String()) }))
+	}
+	parts = append(parts, named{"banner", funcComponent{start: banner(cmd, f, h, http)}})
+	return serveUntilDone(cmd.Context(), parts)
+}
