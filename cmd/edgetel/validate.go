@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgetel/edgetel/config"
+	"github.com/edgetel/edgetel/xds"
 )
 
 func newValidateCmd() *cobra.Command {
@@ -26,6 +27,13 @@ func validate(w io.Writer, src *config.Dir) error {
 	policies, loadErr := src.Load()
 	out := config.Compile(config.Input{Policies: policies})
 	n := printProblems(w, loadErr) + printProblems(w, out.Err())
+	// What is accepted must also make Envoy configuration that validates, as the xDS server
+	// would check it before publishing.
+	if res, err := xds.Translate(out.Edge); err != nil {
+		n += printProblems(w, err)
+	} else {
+		n += printProblems(w, res.Validate())
+	}
 	if n > 0 {
 		fmt.Fprintf(w, "%s; %s would be in force\n", plural(n, "problem"), plural(len(out.Edge.Routes), "route"))
 		return errProblems
