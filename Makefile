@@ -28,7 +28,7 @@ test-unit:
 
 ## bench: Go benchmarks of the hot paths, one core.
 bench:
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./als/ ./slo/ ./xds/ ./sim/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./sink/ ./als/ ./slo/ ./xds/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
