@@ -34,7 +34,6 @@ func newRenderBootstrapCmd() *cobra.Command {
 	fs.StringVar(&opts.NodeID, "node-id", "edge-0", "the Envoy node ID (also picks its sink endpoint)")
 	fs.StringVar(&opts.NodeCluster, "node-cluster", xds.DefaultNodeCluster, "the Envoy node's service cluster")
 	fs.StringVar(&opts.XDSAddress, "xds-address", xds.DefaultXDSAddress, "host:port of edgetel xds")
-	fs.BoolVar(&opts.Delta, "delta", false, "use the incremental (delta) ADS protocol")
 	fs.Uint32Var(&opts.AdminPort, "admin-port", xds.DefaultAdminPort, "admin interface port (loopback only)")
 	fs.DurationVar(&flush, "stats-flush-interval", xds.DefaultStatsFlushInterval, "how often Envoy sends stats to the sink")
 	return cmd

@@ -1,0 +1,207 @@
+package xds
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
+	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
+	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+)
+
+// DefaultListenAddress is where the xDS server listens unless told otherwise.
+const DefaultListenAddress = ":18000"
+
+// Errors of the server's life cycle and configuration.
+var (
+	ErrInvalidServerConfig = errors.New("invalid xDS server configuration")
+	ErrStarted             = errors.New("xDS server already started")
+	// ErrRejected wraps every reason Publish refuses a configuration.
+	ErrRejected = errors.New("configuration rejected, the last good one stays in force")
+	// ErrNoResources: Publish was given nil.
+	ErrNoResources = errors.New("no resources")
+)
+
+// Config configures the Server. A zero field takes its default (DefaultConfig).
+type Config struct {
+	// ListenAddress is host:port for the gRPC listener; default ":18000". Port 0 picks a
+	// free port (see Server.Addr).
+	ListenAddress string
+	// KeepaliveTime is how long a connection may be idle before the server pings the client,
+	// so that a vanished Envoy is noticed and its node no longer counted; default 30s.
+	KeepaliveTime time.Duration
+	// KeepaliveTimeout is how long the server waits for the ping's answer; default 5s.
+	KeepaliveTimeout time.Duration
+	// Logger receives the server's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration that the zero Config stands for.
+func DefaultConfig() Config {
+	return Config{
+		ListenAddress:    DefaultListenAddress,
+		KeepaliveTime:    30 * time.Second,
+		KeepaliveTimeout: 5 * time.Second,
+		Logger:           slog.Default(),
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	c.ListenAddress = cmp.Or(c.ListenAddress, d.ListenAddress)
+	c.KeepaliveTime = cmp.Or(c.KeepaliveTime, d.KeepaliveTime)
+	c.KeepaliveTimeout = cmp.Or(c.KeepaliveTimeout, d.KeepaliveTimeout)
+	c.Logger = cmp.Or(c.Logger, d.Logger)
+	return c
+}
+
+// Validate checks c, its zero fields taken as their defaults, and names every bad field.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.ListenAddress); err != nil {
+		errs = append(errs, fmt.Errorf("%w: listenAddress %q: %v", ErrInvalidServerConfig, c.ListenAddress, err))
+	}
+	if c.KeepaliveTime < time.Second {
+		errs = append(errs, fmt.Errorf("%w: keepaliveTime %v: must be at least 1s", ErrInvalidServerConfig, c.KeepaliveTime))
+	}
+	if c.KeepaliveTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%w: keepaliveTimeout %v: must not be negative", ErrInvalidServerConfig, c.KeepaliveTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Server is edgetel's xDS management server: ADS (and the per-type LDS, RDS, CDS and EDS
+// services) over go-control-plane, state of the world. What it serves outlives Start and
+// Shutdown: a configuration published before Start is served from the first connection.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	caches    *caches
+	metrics   *metrics
+	callbacks *callbacks
+
+	pubMu      sync.Mutex // serializes Publish and SetEndpoints
+	published  published
+	endpoints  endpointState
+	hasher     *hasher
+	translator *Translator // PublishEdge's, so that a one-route change translates one route
+
+	mu  sync.Mutex
+	run *running // nil when not started
+}
+
+// running is one Start's worth of server: everything Shutdown must stop.
+type running struct {
+	lis    net.Listener
+	grpc   *grpc.Server
+	cancel context.CancelFunc // ends every xDS stream
+	served chan struct{}      // closed when Serve has returned
+}
+
+// NewServer returns a server that serves nothing until Publish.
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	m := newMetrics()
+	return &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		caches:     newCaches(cfg.Logger),
+		metrics:    m,
+		callbacks:  newCallbacks(cfg.Logger, m),
+		endpoints:  newEndpointState(),
+		hasher:     newHasher(),
+		translator: NewTranslator(),
+	}, nil
+}
+
+// Start listens and serves in the background; it returns once the listener is bound. ctx
+// bounds only the start itself.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run != nil {
+		return ErrStarted
+	}
+	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("xds: listening on %s: %w", s.cfg.ListenAddress, err)
+	}
+	// The streams' context is the server's own, not ctx: they live until Shutdown.
+	streams, cancel := context.WithCancel(context.Background())
+	x := serverv3.NewServer(streams, s.caches.mux, s.callbacks.funcs())
+	g := grpc.NewServer(
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: s.cfg.KeepaliveTime, Timeout: s.cfg.KeepaliveTimeout}),
+		// Clients (Envoy's connection_keepalive) may ping as often as every 10s.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, x)
+	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
+	routeservice.RegisterRouteDiscoveryServiceServer(g, x)
+	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
+	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
+	run := &running{lis: lis, grpc: g, cancel: cancel, served: make(chan struct{})}
+	go func() {
+		defer close(run.served)
+		if err := g.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("xds: server stopped", "address", lis.Addr().String(), "error", err)
+		}
+	}()
+	s.run = run
+	s.log.Info("xds: serving", "address", lis.Addr().String())
+	return nil
+}
+
+// Addr returns the address the server listens on, or nil when it is not started.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return nil
+	}
+	return s.run.lis.Addr()
+}
+
+// Shutdown ends every stream, so that clients reconnect (to another replica), and stops
+// the server; past ctx's deadline it closes connections without waiting. It is safe to call
+// without Start and more than once, and the server can be started again.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	run := s.run
+	s.run = nil
+	s.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	// xDS streams never end by themselves: GracefulStop would wait for them forever.
+	run.cancel()
+	stopped := make(chan struct{})
+	go func() {
+		run.grpc.GracefulStop()
+		close(stopped)
+	}()
+	var err error
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		run.grpc.Stop()
+		<-stopped
+		err = ctx.Err()
+	}
+	<-run.served
+	return err
+}
