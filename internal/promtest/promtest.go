@@ -162,8 +162,10 @@ func (s *Server) QueryExemplars(expr string, window time.Duration) ([]Exemplar, 
 			Value  string            `json:"value"`
 		} `json:"exemplars"`
 	}
+	// Exemplar timestamps have milliseconds: an end in whole seconds would leave out those
+	// of the last second, so the range ends a minute ahead.
 	q := url.Values{"query": {expr},
-		"start": {strconv.FormatInt(now.Add(-window).Unix(), 10)}, "end": {strconv.FormatInt(now.Unix(), 10)}}
+		"start": {strconv.FormatInt(now.Add(-window).Unix(), 10)}, "end": {strconv.FormatInt(now.Add(time.Minute).Unix(), 10)}}
 	if err := s.get("/api/v1/query_exemplars", q, &data); err != nil {
 		return nil, err
 	}
