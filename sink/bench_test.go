@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/internal/sinktest"
 	"github.com/edgetel/edgetel/sim"
 	"github.com/edgetel/edgetel/slo"
 )
@@ -16,7 +17,7 @@ import (
 // It reports entries/s of wall time and of CPU time (the machine is shared), and allocs per
 // entry.
 func BenchmarkDecodeAndAccount(b *testing.B) {
-	edge := exampleEdge(b)
+	edge := sinktest.ExampleEdge(b)
 	corpus, err := sim.NewCorpus(edge, 1, sim.DefaultConfig(edge).Workload, 30000)
 	if err != nil {
 		b.Fatal(err)

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetel/edgetel/internal/sinktest"
 	"github.com/edgetel/edgetel/internal/testenv"
 	"github.com/edgetel/edgetel/sim"
 	"github.com/edgetel/edgetel/sink"
 )
 
 func TestACleanStopAccountsForEverythingReceived(t *testing.T) {
-	edge := exampleEdge(t)
+	edge := sinktest.ExampleEdge(t)
 	s, err := sink.New(sink.Config{GRPCAddr: "127.0.0.1:0"}, edge, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func TestASinkCanStopWithoutStartingAndFreesItsPort(t *testing.T) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	for i := range 2 {
-		s, err := sink.New(sink.Config{GRPCAddr: addr}, exampleEdge(t), nil)
+		s, err := sink.New(sink.Config{GRPCAddr: addr}, sinktest.ExampleEdge(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
