@@ -12,14 +12,18 @@ import (
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/service/metrics/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/config"
+	"github.com/edgetel/edgetel/join"
+	"github.com/edgetel/edgetel/metrics"
 	"github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/slo"
+	"github.com/edgetel/edgetel/tracing"
 )
 
 // ErrInvalidConfig is wrapped by Config.Validate's errors.
@@ -38,6 +42,11 @@ type Config struct {
 	StopGrace time.Duration
 	// ALS configures the access-log receiver.
 	ALS als.ReceiverConfig
+	// Metrics configures the metrics-service receiver and the Envoy stats it keeps.
+	Metrics metrics.Config
+	// Tracing configures the OTLP trace receiver, Join the join of access logs and spans.
+	Tracing tracing.ReceiverConfig
+	Join    join.Config
 }
 
 // Defaults.
@@ -55,7 +64,10 @@ func (c Config) Validate() error {
 	case c.StopGrace < 0:
 		return fmt.Errorf("%w: StopGrace is %s", ErrInvalidConfig, c.StopGrace)
 	}
-	return c.ALS.Validate()
+	if err := c.ALS.Validate(); err != nil {
+		return err
+	}
+	return errors.Join(c.Metrics.Validate(), c.Tracing.Validate(), c.Join.Validate())
 }
 
 func (c Config) withDefaults() Config {
@@ -78,6 +90,10 @@ type Sink struct {
 	log      *slog.Logger
 	acct     *slo.Accountant
 	receiver *als.Receiver
+	stats    *metrics.Store
+	statsRx  *metrics.Receiver
+	traces   *tracing.Receiver
+	join     *join.Join
 	server   *grpc.Server
 
 	mu      sync.Mutex
@@ -102,7 +118,24 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	}
 	s := &Sink{cfg: cfg, log: logger, acct: slo.NewAccountant(e, time.Now)}
 	var err error
-	s.receiver, err = als.NewReceiver(cfg.ALS, s.acct, logger.With("receiver", "als"))
+	if s.stats, err = metrics.NewStore(cfg.Metrics, e, time.Now); err != nil {
+		return nil, err
+	}
+	if s.statsRx, err = metrics.NewReceiver(cfg.Metrics, s.stats, logger.With("receiver", "metrics")); err != nil {
+		return nil, err
+	}
+	// The join has no exporter behind it yet: it counts what it matches.
+	if s.join, err = join.New(cfg.Join, e, join.Discard, nil); err != nil {
+		return nil, err
+	}
+	// The stats store counts access-log entries per cluster after the SLI accounting; the
+	// join comes last and never makes them wait (see join.Join).
+	logs := als.ConsumerFunc(func(b []als.Record) {
+		s.acct.ConsumeRecords(b)
+		s.stats.ConsumeRecords(b)
+		s.join.ConsumeRecords(b)
+	})
+	s.receiver, err = als.NewReceiver(cfg.ALS, logs, logger.With("receiver", "als"))
 	if err != nil {
 		return nil, err
 	}
@@ -113,21 +146,31 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 	)
 	accesslogv3.RegisterAccessLogServiceServer(s.server, s.receiver)
+	metricsv3.RegisterMetricsServiceServer(s.server, s.statsRx)
+	if s.traces, err = tracing.NewReceiver(cfg.Tracing, s.join, logger.With("receiver", "otlp-traces")); err != nil {
+		return nil, err
+	}
+	s.traces.Register(s.server)
 	return s, nil
 }
 
 // Apply takes a new model into use. Counts of routes that stay are kept.
 func (s *Sink) Apply(e *model.Edge) error {
 	s.acct.SetModel(e)
+	s.stats.SetModel(e)
+	s.join.SetModel(e)
 	return nil
 }
 
 // Accountant is the SLI accounting, for the status page and tests.
 func (s *Sink) Accountant() *slo.Accountant { return s.acct }
 
-// Collectors are the sink's metrics: SLIs and its own telemetry.
+// EnvoyStats is the Envoy stats joined to the model's clusters, for the status page and tests.
+func (s *Sink) EnvoyStats() *metrics.Store { return s.stats }
+
+// Collectors are the sink's metrics: SLIs, Envoy stats and its own telemetry.
 func (s *Sink) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.acct, s.receiver}
+	return []prometheus.Collector{s.acct, s.receiver, s.stats, s.statsRx, s.traces, s.join}
 }
 
 // Start binds the gRPC port and serves in the background. It returns once the port is bound.
@@ -137,12 +180,14 @@ func (s *Sink) Start(ctx context.Context) error {
 	if s.ln != nil || s.stopped {
 		return errors.New("sink: Start called twice")
 	}
-	if err := s.receiver.Start(ctx); err != nil {
+	// The join before the receivers that feed it, so that nothing finds it stopped.
+	if err := errors.Join(s.join.Start(ctx), s.traces.Start(ctx), s.receiver.Start(ctx)); err != nil {
+		_ = s.stopPipeline(ctx)
 		return err
 	}
 	ln, err := net.Listen("tcp", s.cfg.GRPCAddr)
 	if err != nil {
-		_ = s.receiver.Shutdown(ctx)
+		_ = s.stopPipeline(ctx)
 		return fmt.Errorf("sink: listen %s: %w", s.cfg.GRPCAddr, err)
 	}
 	s.ln, s.served = ln, make(chan struct{})
@@ -198,5 +243,11 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	}
 	<-graceful
 	<-s.served
-	return s.receiver.Shutdown(ctx)
+	return s.stopPipeline(ctx)
+}
+
+// stopPipeline drains the receivers into the accounting and the join, then the join into
+// its consumer, so that nothing received is left behind.
+func (s *Sink) stopPipeline(ctx context.Context) error {
+	return errors.Join(s.receiver.Shutdown(ctx), s.traces.Shutdown(ctx), s.join.Shutdown(ctx))
 }
