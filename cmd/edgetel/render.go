@@ -23,7 +23,7 @@ func newRenderCmd() *cobra.Command {
 			return renderCRDs(cmd.OutOrStdout())
 		},
 	})
-	cmd.AddCommand(newRenderBootstrapCmd())
+	cmd.AddCommand(newRenderBootstrapCmd(), newRenderRulesCmd(), newRenderDashboardsCmd())
 	return cmd
 }
 
