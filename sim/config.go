@@ -28,6 +28,10 @@ const (
 	DefaultReconnectBackoff = 250 * time.Millisecond
 	DefaultMaxSlowTraceIDs  = 10000
 
+	// ALSProtocol and OTLPProtocol are the values of Config.AccessLogProtocol.
+	ALSProtocol  = "als"
+	OTLPProtocol = "otlp"
+
 	maxReconnectBackoff = 10 * time.Second
 	maxNodes            = 10000
 )
@@ -54,8 +58,8 @@ func (c Clock) String() string {
 }
 
 // Config configures a Fleet. Start from DefaultConfig: New fills the fields whose zero value
-// means nothing (address, nodes, rate, sizes, intervals) with their defaults, but takes
-// Unmatched and Incidents as given, so that a test can turn them off.
+// means nothing (address, nodes, rate, sizes, intervals, protocol) with their defaults, but
+// takes Unmatched, Incidents, Stats and Spans as given, so that a test can turn them off.
 type Config struct {
 	// Address is the sink's gRPC address, host:port.
 	Address string
@@ -79,14 +83,26 @@ type Config struct {
 	ReconnectBackoff time.Duration
 	// MaxSlowTraceIDs bounds each latency objective's set in the truth.
 	MaxSlowTraceIDs int
+	// AccessLogProtocol is how the nodes send their access logs: ALSProtocol (the default,
+	// Envoy's gRPC access logger) or OTLPProtocol (Envoy's OpenTelemetry access logger, the
+	// same entries as OTLP log records: see LogAttributes and FillLogRecord).
+	AccessLogProtocol string
+	// Stats makes each node stream its cluster counters to the sink's metrics service every
+	// StatsFlushInterval (Envoy's stats_flush_interval), as NodeStats describes.
+	Stats              bool
+	StatsFlushInterval time.Duration
+	// Spans makes each node export the spans of its sampled requests over OTLP, batched as
+	// Envoy's OpenTelemetry tracer batches them (see SpanBuffer).
+	Spans bool
 	// DialOptions are added to the insecure transport credentials the fleet dials with.
 	DialOptions []grpc.DialOption
 }
 
 // DefaultConfig is the demo's fleet for edge: three nodes, 200 requests/s, half a percent
-// unmatched, and DemoIncident when edge has its route.
+// unmatched, DemoIncident when edge has its route, and stats and spans besides the access
+// logs, all sent to the one address.
 func DefaultConfig(edge *model.Edge) Config {
-	c := Config{Edge: edge, Seed: 1}.withDefaults()
+	c := Config{Edge: edge, Seed: 1, Stats: true, Spans: true}.withDefaults()
 	c.Unmatched = DefaultUnmatched
 	if in := DemoIncident(); edge != nil && edge.Route(in.Route) != nil {
 		c.Incidents = []Incident{in}
@@ -111,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.NodeCluster == "" {
 		c.NodeCluster = DefaultNodeCluster
 	}
+	if c.AccessLogProtocol == "" {
+		c.AccessLogProtocol = ALSProtocol
+	}
 	if c.Rate == 0 {
 		c.Rate = DefaultRate
 	}
@@ -119,6 +138,7 @@ func (c Config) withDefaults() Config {
 	set(&c.MaxSlowTraceIDs, DefaultMaxSlowTraceIDs)
 	setDur(&c.FlushInterval, DefaultFlushInterval)
 	setDur(&c.ReconnectBackoff, DefaultReconnectBackoff)
+	setDur(&c.StatsFlushInterval, DefaultStatsFlushInterval)
 	return c
 }
 
@@ -144,6 +164,12 @@ func (c Config) Validate() error {
 	if c.BufferSize < 0 || c.FlushInterval < 0 || c.ReconnectBackoff < 0 || c.MaxSlowTraceIDs < 0 {
 		bad("BufferSize %d, FlushInterval %v, ReconnectBackoff %v and MaxSlowTraceIDs %d must not be negative",
 			c.BufferSize, c.FlushInterval, c.ReconnectBackoff, c.MaxSlowTraceIDs)
+	}
+	if c.StatsFlushInterval < 0 {
+		bad("StatsFlushInterval %v must not be negative", c.StatsFlushInterval)
+	}
+	if c.AccessLogProtocol != ALSProtocol && c.AccessLogProtocol != OTLPProtocol {
+		bad("AccessLogProtocol is %q, want %q or %q", c.AccessLogProtocol, ALSProtocol, OTLPProtocol)
 	}
 	if c.Edge == nil {
 		bad("Edge is nil: the fleet needs a model to serve")

@@ -11,7 +11,8 @@
 // entries reaches BufferSize (buffer_size_bytes, 16 KiB) or every FlushInterval
 // (buffer_flush_interval, 1 s). When a stream breaks, the batch in hand is dropped, as Envoy
 // drops it, and the node opens a new stream after a backoff; batches flushed while there is
-// no stream are dropped too. Every drop is counted in the Truth.
+// no stream are dropped too. Every drop is counted in the Truth. (With OTLP logs, each
+// flush is one unary Export instead, dropped when it fails: see below.)
 //
 // # What the traffic looks like
 //
@@ -54,8 +55,25 @@
 // are exact for the sink when Truth.Exact reports true: every stream was closed cleanly
 // (CloseAndRecv returned the server's OK), so the server read everything sent on it.
 //
-// # Later
+// # Stats, spans and OTLP logs
 //
-// Spans (OTLP) and Envoy's metrics service will be derived from the same Request values that
-// make the access-log entries (see Request), so they stay consistent with the logs.
+// Besides its access logs, each node sends, on the same gRPC connection (the sink serves all
+// of them on one port), what Envoy derives from the same requests:
+//
+//   - Stats (Config.Stats): the node's cluster counters (NodeStats, which outlive a run),
+//     flushed every StatsFlushInterval (10 s) on the node's clock, real or virtual, as deltas
+//     on one envoy.service.metrics.v3 StreamMetrics stream, opened at the first tick; a last
+//     flush follows the access-log stream's close. Every request counts, also one whose
+//     entry is dropped. A flush that finds no stream, or whose Send fails, is dropped as
+//     Envoy drops it, and the next tick opens a new stream.
+//   - Spans (Config.Spans): the downstream span of every sampled request, batched as
+//     Envoy's OpenTelemetry tracer batches them (SpanBuffer: 5 spans or 5 s, the timer run
+//     where the node runs its access-log flush timer), each flush one unary OTLP Export,
+//     never retried; the rest are flushed when the node finishes.
+//   - With Config.AccessLogProtocol = OTLPProtocol the access logs themselves go as OTLP
+//     logs, as Envoy's OpenTelemetry access logger sends them: the same entries, batches
+//     and flushes, each flush one unary Export (see LogAttributes for the mapping).
+//
+// The Truth counts stats flushes and spans sent and lost, and the stats deltas sent; a lost
+// stats flush or span does not make SendN fail, which is about the access logs.
 package sim

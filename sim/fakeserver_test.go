@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -9,16 +10,24 @@ import (
 	"time"
 
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/service/metrics/v3"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// fakeALS is an access-log service on loopback that keeps every message it reads, decoded
-// by the generated server code (gRPC's proto codec, proto.Unmarshal).
+// fakeALS is a sink on loopback that keeps every message it reads, decoded by the
+// generated server code (gRPC's proto codec, proto.Unmarshal): access logs, and, as the
+// sink does on its one port, the metrics service and OTLP traces and logs.
 type fakeALS struct {
 	alsv3.UnimplementedAccessLogServiceServer
-	addr string
+	addr    string
+	metrics *fakeMetricsService
+	otlp    *fakeOTLP
 
 	// breakFirstAfter, when positive, ends the first stream with an error after it has read
 	// that many messages.
@@ -48,9 +57,13 @@ func startFakeALSAt(t testing.TB, addr string, breakFirstAfter int) *fakeALS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeALS{addr: lis.Addr().String(), breakFirstAfter: breakFirstAfter}
+	f := &fakeALS{addr: lis.Addr().String(), breakFirstAfter: breakFirstAfter,
+		metrics: &fakeMetricsService{}, otlp: &fakeOTLP{}}
 	srv := grpc.NewServer()
 	alsv3.RegisterAccessLogServiceServer(srv, f)
+	metricsv3.RegisterMetricsServiceServer(srv, f.metrics)
+	ptraceotlp.RegisterGRPCServer(srv, &fakeTraces{f: f.otlp})
+	plogotlp.RegisterGRPCServer(srv, &fakeLogs{f: f.otlp})
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
 	return f
@@ -118,4 +131,82 @@ func entryCount(streams [][]received) int {
 		}
 	}
 	return n
+}
+
+// fakeOTLP keeps the spans and log records of every Export it takes.
+type fakeOTLP struct {
+	mu    sync.Mutex
+	spans []ptrace.Span
+	logs  []plog.ResourceLogs
+}
+
+type fakeTraces struct {
+	ptraceotlp.UnimplementedGRPCServer
+	f *fakeOTLP
+}
+
+func (s *fakeTraces) Export(_ context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	rss := req.Traces().ResourceSpans()
+	for i := range rss.Len() {
+		sss := rss.At(i).ScopeSpans()
+		for j := range sss.Len() {
+			spans := sss.At(j).Spans()
+			for k := range spans.Len() {
+				s.f.spans = append(s.f.spans, spans.At(k))
+			}
+		}
+	}
+	return ptraceotlp.NewExportResponse(), nil
+}
+
+type fakeLogs struct {
+	plogotlp.UnimplementedGRPCServer
+	f *fakeOTLP
+}
+
+func (s *fakeLogs) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	rls := req.Logs().ResourceLogs()
+	for i := range rls.Len() {
+		s.f.logs = append(s.f.logs, rls.At(i))
+	}
+	return plogotlp.NewExportResponse(), nil
+}
+
+// statsReceived sums the deltas the metrics service read, by cluster then stat name.
+func (f *fakeMetricsService) statsReceived() map[string]map[string]uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]map[string]uint64{}
+	for _, s := range f.streams {
+		for _, m := range s {
+			for _, fam := range m.GetEnvoyMetrics() {
+				for _, mt := range fam.GetMetric() {
+					cluster := mt.GetLabel()[0].GetValue()
+					if out[cluster] == nil {
+						out[cluster] = map[string]uint64{}
+					}
+					out[cluster][fam.GetName()] += uint64(mt.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return out
+}
+
+// streamsRead returns the messages of every stream the metrics service read.
+func (f *fakeMetricsService) streamsRead() [][]*metricsv3.StreamMetricsMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]*metricsv3.StreamMetricsMessage(nil), f.streams...)
+}
+
+// spansRead returns the spans the OTLP service read.
+func (f *fakeOTLP) spansRead() []ptrace.Span {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]ptrace.Span(nil), f.spans...)
 }

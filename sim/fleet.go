@@ -9,6 +9,8 @@ import (
 	"time"
 
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,10 +29,11 @@ type Fleet struct {
 	cfg Config
 	rec *recorder
 
-	mu   sync.Mutex
-	gens []*Generator // one per node, made at the first run, kept across runs
-	busy bool         // Start or SendN is under way
-	run  *run         // the run Start began
+	mu    sync.Mutex
+	gens  []*Generator // one per node, made at the first run, kept across runs
+	stats []*NodeStats // beside gens: a node's counters outlive a run, as Envoy's do
+	busy  bool         // Start or SendN is under way
+	run   *run         // the run Start began
 }
 
 // run is one period of sending: the nodes' connections, streams and goroutines.
@@ -110,7 +113,8 @@ func (f *Fleet) Shutdown(ctx context.Context) error {
 // SendN sends exactly n entries across the nodes, as fast as the streams take them, on the
 // virtual clock, batched as in every mode; it returns once every stream is closed, so the
 // sink has read everything. It returns an error wrapping ErrLost if any entry was dropped
-// or is unconfirmed. SendN resumes where the previous run stopped.
+// or is unconfirmed; lost stats flushes and spans are in the Truth only. SendN resumes
+// where the previous run stopped, and flushes the nodes' spans and stats before it returns.
 func (f *Fleet) SendN(ctx context.Context, n int) error {
 	if n < 0 {
 		return fmt.Errorf("%w: SendN(%d)", ErrInvalidConfig, n)
@@ -182,6 +186,7 @@ func (f *Fleet) generators(now time.Time) ([]*Generator, error) {
 		}
 		g.localIP = nodeIP(i)
 		gens[i] = g
+		f.stats = append(f.stats, NewNodeStats())
 	}
 	f.gens = gens
 	return gens, nil
@@ -207,11 +212,27 @@ func (f *Fleet) newRun(parent context.Context, gens []*Generator) (*run, error) 
 			return nil, fmt.Errorf("%w: dialing %s: %w", ErrInvalidConfig, f.cfg.Address, err)
 		}
 		r.conns = append(r.conns, conn)
-		id := f.cfg.nodeID(i)
-		r.nodes = append(r.nodes, &node{index: i, id: id, ident: Identifier(id, f.cfg.NodeCluster, LogName), gen: g,
-			cfg: &f.cfg, rec: f.rec, client: alsv3.NewAccessLogServiceClient(conn), ctx: ctx})
+		r.nodes = append(r.nodes, f.newNode(ctx, i, g, conn))
 	}
 	return r, nil
+}
+
+// newNode makes node i for a run, on its connection conn; ctx is the parent of its calls.
+func (f *Fleet) newNode(ctx context.Context, i int, g *Generator, conn *grpc.ClientConn) *node {
+	id := f.cfg.nodeID(i)
+	n := &node{index: i, id: id, ident: Identifier(id, f.cfg.NodeCluster, LogName), gen: g,
+		cfg: &f.cfg, rec: f.rec, client: alsv3.NewAccessLogServiceClient(conn), ctx: ctx, conn: conn}
+	if f.cfg.AccessLogProtocol == OTLPProtocol {
+		n.logs = plogotlp.NewGRPCClient(conn)
+	}
+	if f.cfg.Stats {
+		n.stats, n.statsIdent = f.stats[i], StatsIdentifier(id, f.cfg.NodeCluster)
+	}
+	if f.cfg.Spans {
+		n.spans = NewSpanBuffer(id, DefaultMinFlushSpans, DefaultSpanFlushInterval)
+		n.traces = ptraceotlp.NewGRPCClient(conn)
+	}
+	return n
 }
 
 // start runs body on each node in its own goroutine, then finishes the node (flush, clean

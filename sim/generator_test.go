@@ -166,7 +166,8 @@ func TestTheDefaultConfigIsTheDemoAndValidates(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Nodes != 3 || c.Rate != 200 || c.Address != "127.0.0.1:4317" || len(c.Incidents) != 1 || c.Unmatched == 0 {
+	if c.Nodes != 3 || c.Rate != 200 || c.Address != "127.0.0.1:4317" || len(c.Incidents) != 1 || c.Unmatched == 0 ||
+		!c.Stats || !c.Spans || c.StatsFlushInterval != 10*time.Second || c.AccessLogProtocol != ALSProtocol {
 		t.Errorf("DefaultConfig = %+v, want the demo's fleet", c)
 	}
 	if c := DefaultConfig(&model.Edge{}); len(c.Incidents) != 0 {
@@ -194,6 +195,8 @@ func TestConfigValidationNamesWhatIsWrong(t *testing.T) {
 		{"an incident on a route the model lacks", func(c *Config) { c.Incidents = []Incident{{Route: "x/y", Duration: 1}} }, "Incidents[0].Route"},
 		{"an unmatched share over 1", func(c *Config) { c.Unmatched = 2 }, "Unmatched"},
 		{"an unknown clock", func(c *Config) { c.Clock = 7 }, "Clock"},
+		{"an unknown access-log protocol", func(c *Config) { c.AccessLogProtocol = "syslog" }, "AccessLogProtocol"},
+		{"a negative stats flush interval", func(c *Config) { c.StatsFlushInterval = -time.Second }, "StatsFlushInterval"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/data/accesslog/v3"
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/grpc"
 )
 
@@ -42,15 +43,23 @@ type node struct {
 
 	// lost and unconfirmed count this run's losses, for SendN to report.
 	lost, unconfirmed uint64
+
+	// virtual is true when the node runs on its generator's clock (runVirtual).
+	virtual bool
+	conn    *grpc.ClientConn
+	logs    plogotlp.GRPCClient // nil unless the access logs go as OTLP logs
+	signals
 }
 
 // add buffers an entry and flushes once the buffer reaches BufferSize, as Envoy's buffered
-// logger does: a message holds at most BufferSize plus one entry.
+// logger does: a message holds at most BufferSize plus one entry. Then it counts the
+// request in the node's stats and buffers its span.
 func (n *node) add(e *accesslogv3.HTTPAccessLogEntry, r *Request) {
 	n.buf.add(e, r)
 	if n.buf.size >= n.cfg.BufferSize {
 		n.flush()
 	}
+	n.observe(r)
 }
 
 // flush sends the buffer as one message, opening a stream if there is none. Like Envoy,
@@ -61,6 +70,10 @@ func (n *node) flush() {
 		return
 	}
 	defer n.buf.reset()
+	if n.logs != nil {
+		n.flushOTLP()
+		return
+	}
 	if n.stream == nil && !n.open() {
 		n.drop(count)
 		return
@@ -115,13 +128,15 @@ func (n *node) broken(err error) {
 }
 
 // finish flushes the buffer and closes the stream cleanly: once CloseAndRecv returns the
-// server's OK, the server has read everything sent on the stream.
+// server's OK, the server has read everything sent on the stream. Then it flushes the spans
+// and the stats, as Envoy does on shutdown.
 func (n *node) finish() {
 	n.flush()
 	if n.stream != nil {
 		_, err := n.stream.CloseAndRecv()
 		n.end(err)
 	}
+	n.finishSignals()
 }
 
 func (n *node) end(err error) {

@@ -7,14 +7,16 @@ import (
 )
 
 // runRealTime sends each request when the wall clock reaches its start time, and flushes
-// every FlushInterval as Envoy's timer does, until stop is closed. A node that falls behind
-// (a slow sink blocks Send) catches up by sending what is due at once.
+// every FlushInterval as Envoy's timer does, until stop is closed; the stats and span timers
+// run on the wall clock too. A node that falls behind (a slow sink blocks Send) catches up
+// by sending what is due at once.
 func (n *node) runRealTime(stop <-chan struct{}) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	e := new(accesslogv3.HTTPAccessLogEntry)
 	r := n.gen.Next(e)
 	flushDue := time.Now().Add(n.cfg.FlushInterval)
+	n.startSignals(time.Now())
 	for {
 		select {
 		case <-stop:
@@ -26,6 +28,7 @@ func (n *node) runRealTime(stop <-chan struct{}) {
 			n.flush()
 			flushDue = now.Add(n.cfg.FlushInterval)
 		}
+		n.tickSignals(now)
 		if !now.Before(r.Start) {
 			n.add(e, r)
 			e = new(accesslogv3.HTTPAccessLogEntry)
@@ -35,6 +38,9 @@ func (n *node) runRealTime(stop <-chan struct{}) {
 		wake := r.Start
 		if flushDue.Before(wake) {
 			wake = flushDue
+		}
+		if due := n.nextSignal(); !due.IsZero() && due.Before(wake) {
+			wake = due
 		}
 		timer.Reset(wake.Sub(now))
 		select {
@@ -48,10 +54,12 @@ func (n *node) runRealTime(stop <-chan struct{}) {
 // runVirtual sends quota requests (until stop when quota < 0) as fast as the stream takes
 // them. The flush interval runs on the generator's clock, so a batch spans what it would
 // span in real time: the buffer flushes before a request that starts after the timer would
-// have fired.
+// have fired. The stats and span timers run on the same clock.
 func (n *node) runVirtual(stop <-chan struct{}, quota int) {
 	interval := n.cfg.FlushInterval
 	flushDue := n.gen.Now().Add(interval)
+	n.virtual = true
+	n.startSignals(n.gen.Now())
 	for i := 0; quota < 0 || i < quota; i++ {
 		select {
 		case <-stop:
@@ -64,6 +72,7 @@ func (n *node) runVirtual(stop <-chan struct{}, quota int) {
 			n.flush()
 			flushDue = nextFlush(flushDue, r.Start, interval)
 		}
+		n.tickSignals(r.Start)
 		n.add(e, r)
 	}
 }

@@ -12,9 +12,10 @@ import (
 // Truth is what the fleet sent, exactly, as it knows it by construction: each request's
 // route, status, flags and whether it is bad, decided when it was made.
 //
-// An entry counts in Routes once gRPC's Send accepted the message that carried it. ALS has
-// no acknowledgement, so Routes is exactly what the sink received when Exact reports true:
-// every stream was closed cleanly, so the server read everything sent on it. A test runs
+// An entry counts in Routes once gRPC's Send accepted the message that carried it (with OTLP
+// logs, once the Export that carried it succeeded). ALS has no acknowledgement, so Routes
+// is exactly what the sink received when Exact reports true: every stream was closed
+// cleanly, so the server read everything sent on it. A test runs
 // Fleet.SendN (or Start, then Shutdown), checks Exact, then compares Routes with what the
 // sink counted.
 type Truth struct {
@@ -24,13 +25,22 @@ type Truth struct {
 	Nodes map[string]NodeTruth
 	// Totals over the nodes.
 	Generated, Sent, Lost, Unconfirmed uint64
-	// OpenStreams is how many streams are open now.
+	// Stats is the sum of the stats deltas sent, by cluster then stat name
+	// ("cluster.upstream_rq_total"...): what the metrics service received, when Exact.
+	Stats map[string]map[string]uint64
+	// Totals over the nodes of their stats flushes and spans (see NodeTruth).
+	StatsFlushes, StatsLost, StatsUnconfirmed uint64
+	SpansSent, SpansLost                      uint64
+	// OpenStreams is how many streams are open now, access-log and metrics-service.
 	OpenStreams int
 }
 
-// Exact reports whether Routes is exactly what the server received: no stream is open and
-// no entry was sent on a stream that then broke.
-func (t Truth) Exact() bool { return t.OpenStreams == 0 && t.Unconfirmed == 0 }
+// Exact reports whether Routes and Stats are exactly what the server received: no stream
+// is open and nothing was sent on a stream that then broke. SpansSent is always exact: an
+// Export succeeded only once the server took the spans.
+func (t Truth) Exact() bool {
+	return t.OpenStreams == 0 && t.Unconfirmed == 0 && t.StatsUnconfirmed == 0
+}
 
 // RouteTruth counts the entries of one route that were sent.
 type RouteTruth struct {
@@ -73,6 +83,18 @@ type NodeTruth struct {
 	Streams, Failures int
 	// LastError is the last stream error, for a person to read.
 	LastError string
+
+	// StatsFlushes sent on a metrics-service stream (Send accepted them); StatsLost flushes
+	// dropped, as Envoy drops them, when no stream could be opened or Send failed (their
+	// deltas are lost); StatsUnconfirmed flushes sent on a stream that then broke.
+	StatsFlushes, StatsLost, StatsUnconfirmed uint64
+	// StatsStreams opened, StatsFailures: streams that could not be opened or broke.
+	StatsStreams, StatsFailures int
+	// SpansSent: spans of sampled requests in Exports that succeeded; SpansLost: in Exports
+	// that failed, never retried.
+	SpansSent, SpansLost uint64
+	// LastSignalError is the last metrics-service or OTLP error, for a person to read.
+	LastSignalError string
 }
 
 // outcome is what the truth needs of one entry, kept with its batch until it is sent.
@@ -95,6 +117,7 @@ type recorder struct {
 	mu      sync.Mutex
 	routes  map[string]*routeTally
 	nodes   map[string]*NodeTruth
+	stats   map[statKey]uint64
 	open    int
 	maxSlow int
 }
@@ -112,7 +135,8 @@ type objectiveTally struct {
 }
 
 func newRecorder(maxSlow int) *recorder {
-	return &recorder{routes: map[string]*routeTally{}, nodes: map[string]*NodeTruth{}, maxSlow: maxSlow}
+	return &recorder{routes: map[string]*routeTally{}, nodes: map[string]*NodeTruth{}, stats: map[statKey]uint64{},
+		maxSlow: maxSlow}
 }
 
 func (rec *recorder) node(id string) *NodeTruth {
@@ -246,6 +270,18 @@ func (rec *recorder) snapshot() Truth {
 		t.Sent += n.Sent
 		t.Lost += n.Lost
 		t.Unconfirmed += n.Unconfirmed
+		t.StatsFlushes += n.StatsFlushes
+		t.StatsLost += n.StatsLost
+		t.StatsUnconfirmed += n.StatsUnconfirmed
+		t.SpansSent += n.SpansSent
+		t.SpansLost += n.SpansLost
+	}
+	t.Stats = map[string]map[string]uint64{}
+	for k, v := range rec.stats {
+		if t.Stats[k.cluster] == nil {
+			t.Stats[k.cluster] = map[string]uint64{}
+		}
+		t.Stats[k.cluster][k.name] = v
 	}
 	return t
 }
