@@ -4,9 +4,11 @@
 #
 # Usage: hack/install-tools.sh [STEP...]
 #   STEP is one of:
-#     apt   prometheus, promtool, etcd, chromium from Debian (hack/install-apt.sh)
-#     kube  kube-apiserver built from k8s.io/kubernetes (hack/build-kube-apiserver.sh)
-#     all   every step (the default)
+#     apt     prometheus, promtool, etcd, chromium from Debian (hack/install-apt.sh)
+#     kube    kube-apiserver built from k8s.io/kubernetes (hack/build-kube-apiserver.sh)
+#     loki    loki built from github.com/grafana/loki/v3 (hack/build-loki.sh)
+#     jaeger  jaeger (v2) built from github.com/jaegertracing/jaeger (hack/build-jaeger.sh)
+#     all     every step (the default)
 #
 # Builds are cached in ${EDGETEL_TOOLS_DIR:-$HOME/.cache/edgetel-tools}; a warm
 # run takes about a second. Afterwards: `source hack/tools-env.sh`.
@@ -16,7 +18,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=hack/tools-env.sh
 source "$REPO_ROOT/hack/tools-env.sh"
 
-ALL_STEPS=(apt kube)
+ALL_STEPS=(apt kube loki jaeger)
 steps=()
 if [ "$#" -eq 0 ]; then
   steps=("${ALL_STEPS[@]}")
@@ -24,9 +26,9 @@ fi
 for arg in "$@"; do
   case "$arg" in
     all) steps+=("${ALL_STEPS[@]}") ;;
-    apt|kube) steps+=("$arg") ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) printf 'install-tools: unknown step %q (want: apt, kube, all)\n' "$arg" >&2; exit 2 ;;
+    apt|kube|loki|jaeger) steps+=("$arg") ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'install-tools: unknown step %q (want: apt, kube, loki, jaeger, all)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -46,6 +48,8 @@ for s in "${ALL_STEPS[@]}"; do
   case "$s" in
     apt)  EDGETEL_QUIET=1 "$REPO_ROOT/hack/install-apt.sh" ;;
     kube) "$REPO_ROOT/hack/build-kube-apiserver.sh" ;;
+    loki) "$REPO_ROOT/hack/build-loki.sh" ;;
+    jaeger) "$REPO_ROOT/hack/build-jaeger.sh" ;;
   esac
   log "step $s done in $(( $(date +%s) - t0 ))s"
 done
@@ -54,7 +58,9 @@ version() {
   # version NAME CMD...: first line of CMD's output, or "MISSING".
   local name="$1"; shift
   local out
-  if command -v "$1" >/dev/null 2>&1 && out="$("$@" 2>/dev/null | head -n1)" && [ -n "$out" ]; then
+  # The whole output first: `| head -n1` would close the pipe on a tool that prints more,
+  # and with pipefail its SIGPIPE reads as failure.
+  if command -v "$1" >/dev/null 2>&1 && out="$("$@" 2>/dev/null)" && out="${out%%$'\n'*}" && [ -n "$out" ]; then
     printf '  %-15s %-45s %s\n' "$name" "$out" "$(command -v "$1")"
   else
     printf '  %-15s MISSING\n' "$name"
@@ -72,6 +78,12 @@ if has_step apt; then
 fi
 if has_step kube; then
   version kube-apiserver kube-apiserver --version || rc=1
+fi
+if has_step loki; then
+  version loki loki -version || rc=1
+fi
+if has_step jaeger; then
+  version jaeger jaeger --version || rc=1
 fi
 log "finished in $(( $(date +%s) - start ))s"
 exit "$rc"

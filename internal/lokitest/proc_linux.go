@@ -1,0 +1,8 @@
+package lokitest
+
+import "syscall"
+
+func init() {
+	// Kill Loki if the test binary dies without running its cleanups (go test -timeout).
+	setPdeathsig = func(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
+}
