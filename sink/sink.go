@@ -1,5 +1,6 @@
 // Package sink assembles edgetel's telemetry sink: one gRPC port that takes Envoy's access
-// logs, the SLI accounting they feed, and the Prometheus collectors that expose both.
+// logs, the SLI accounting they feed, the join of logs and spans, the export of spans to
+// Jaeger, and the Prometheus collectors that expose them.
 package sink
 
 import (
@@ -18,12 +19,14 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/als/loki"
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/join"
 	"github.com/edgetel/edgetel/metrics"
 	"github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/slo"
 	"github.com/edgetel/edgetel/tracing"
+	"github.com/edgetel/edgetel/tracing/jaeger"
 )
 
 // ErrInvalidConfig is wrapped by Config.Validate's errors.
@@ -47,6 +50,14 @@ type Config struct {
 	// Tracing configures the OTLP trace receiver, Join the join of access logs and spans.
 	Tracing tracing.ReceiverConfig
 	Join    join.Config
+	// Jaeger configures the export of spans to Jaeger; none without an Endpoint.
+	Jaeger jaeger.Config
+	// Loki configures the export of access logs to Loki; none without a URL.
+	Loki loki.Config
+	// Tap, when set, is given every access-log batch after the accounting, under the
+	// als.Consumer contract (copy what you keep, never block): the status page's log of
+	// recent bad requests is one.
+	Tap als.Consumer
 }
 
 // Defaults.
@@ -67,7 +78,11 @@ func (c Config) Validate() error {
 	if err := c.ALS.Validate(); err != nil {
 		return err
 	}
-	return errors.Join(c.Metrics.Validate(), c.Tracing.Validate(), c.Join.Validate())
+	var lokiErr error
+	if c.Loki.URL != "" {
+		lokiErr = c.Loki.Validate()
+	}
+	return errors.Join(c.Metrics.Validate(), c.Tracing.Validate(), c.Join.Validate(), c.Jaeger.Validate(), lokiErr)
 }
 
 func (c Config) withDefaults() Config {
@@ -94,6 +109,8 @@ type Sink struct {
 	statsRx  *metrics.Receiver
 	traces   *tracing.Receiver
 	join     *join.Join
+	jaeger   *jaeger.Exporter // nil without a Jaeger endpoint
+	loki     *loki.Exporter   // nil without a Loki URL
 	server   *grpc.Server
 
 	mu      sync.Mutex
@@ -124,16 +141,34 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if s.statsRx, err = metrics.NewReceiver(cfg.Metrics, s.stats, logger.With("receiver", "metrics")); err != nil {
 		return nil, err
 	}
-	// The join has no exporter behind it yet: it counts what it matches.
-	if s.join, err = join.New(cfg.Join, e, join.Discard, nil); err != nil {
+	// Without Jaeger, the join has no exporter behind it: it counts what it matches.
+	var joined join.Consumer = join.Discard
+	if cfg.Jaeger.Enabled() {
+		if s.jaeger, err = jaeger.New(cfg.Jaeger, logger.With("exporter", "jaeger")); err != nil {
+			return nil, err
+		}
+		joined = s.jaeger
+	}
+	if s.join, err = join.New(cfg.Join, e, joined, nil); err != nil {
 		return nil, err
 	}
 	// The stats store counts access-log entries per cluster after the SLI accounting; the
 	// join comes last and never makes them wait (see join.Join).
+	if cfg.Loki.URL != "" {
+		if s.loki, err = loki.New(cfg.Loki, e, logger.With("exporter", "loki")); err != nil {
+			return nil, err
+		}
+	}
 	logs := als.ConsumerFunc(func(b []als.Record) {
 		s.acct.ConsumeRecords(b)
+		if cfg.Tap != nil {
+			cfg.Tap.ConsumeRecords(b)
+		}
 		s.stats.ConsumeRecords(b)
 		s.join.ConsumeRecords(b)
+		if s.loki != nil {
+			s.loki.ConsumeRecords(b)
+		}
 	})
 	s.receiver, err = als.NewReceiver(cfg.ALS, logs, logger.With("receiver", "als"))
 	if err != nil {
@@ -147,7 +182,15 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	)
 	accesslogv3.RegisterAccessLogServiceServer(s.server, s.receiver)
 	metricsv3.RegisterMetricsServiceServer(s.server, s.statsRx)
-	if s.traces, err = tracing.NewReceiver(cfg.Tracing, s.join, logger.With("receiver", "otlp-traces")); err != nil {
+	// The exporter takes each span before the join can emit it (see package jaeger).
+	var spans tracing.Consumer = s.join
+	if s.jaeger != nil {
+		spans = tracing.ConsumerFunc(func(b *tracing.Batch) {
+			s.jaeger.ConsumeSpans(b)
+			s.join.ConsumeSpans(b)
+		})
+	}
+	if s.traces, err = tracing.NewReceiver(cfg.Tracing, spans, logger.With("receiver", "otlp-traces")); err != nil {
 		return nil, err
 	}
 	s.traces.Register(s.server)
@@ -159,6 +202,9 @@ func (s *Sink) Apply(e *model.Edge) error {
 	s.acct.SetModel(e)
 	s.stats.SetModel(e)
 	s.join.SetModel(e)
+	if s.loki != nil {
+		s.loki.SetModel(e)
+	}
 	return nil
 }
 
@@ -170,7 +216,14 @@ func (s *Sink) EnvoyStats() *metrics.Store { return s.stats }
 
 // Collectors are the sink's metrics: SLIs, Envoy stats and its own telemetry.
 func (s *Sink) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.acct, s.receiver, s.stats, s.statsRx, s.traces, s.join}
+	cs := []prometheus.Collector{s.acct, s.receiver, s.stats, s.statsRx, s.traces, s.join}
+	if s.jaeger != nil {
+		cs = append(cs, s.jaeger)
+	}
+	if s.loki != nil {
+		cs = append(cs, s.loki)
+	}
+	return cs
 }
 
 // Start binds the gRPC port and serves in the background. It returns once the port is bound.
@@ -180,8 +233,8 @@ func (s *Sink) Start(ctx context.Context) error {
 	if s.ln != nil || s.stopped {
 		return errors.New("sink: Start called twice")
 	}
-	// The join before the receivers that feed it, so that nothing finds it stopped.
-	if err := errors.Join(s.join.Start(ctx), s.traces.Start(ctx), s.receiver.Start(ctx)); err != nil {
+	// Each stage before the stages that feed it, so that nothing finds it stopped.
+	if err := errors.Join(s.startJaeger(ctx), s.startLoki(ctx), s.join.Start(ctx), s.traces.Start(ctx), s.receiver.Start(ctx)); err != nil {
 		_ = s.stopPipeline(ctx)
 		return err
 	}
@@ -247,7 +300,28 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 }
 
 // stopPipeline drains the receivers into the accounting and the join, then the join into
-// its consumer, so that nothing received is left behind.
+// its consumer, then the Jaeger exporter, so that nothing received is left behind.
 func (s *Sink) stopPipeline(ctx context.Context) error {
-	return errors.Join(s.receiver.Shutdown(ctx), s.traces.Shutdown(ctx), s.join.Shutdown(ctx))
+	err := errors.Join(s.receiver.Shutdown(ctx), s.traces.Shutdown(ctx), s.join.Shutdown(ctx))
+	if s.jaeger != nil {
+		err = errors.Join(err, s.jaeger.Shutdown(ctx))
+	}
+	if s.loki != nil {
+		err = errors.Join(err, s.loki.Shutdown(ctx))
+	}
+	return err
+}
+
+func (s *Sink) startLoki(ctx context.Context) error {
+	if s.loki == nil {
+		return nil
+	}
+	return s.loki.Start(ctx)
+}
+
+func (s *Sink) startJaeger(ctx context.Context) error {
+	if s.jaeger == nil {
+		return nil
+	}
+	return s.jaeger.Start(ctx)
 }

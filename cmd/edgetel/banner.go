@@ -15,6 +15,7 @@ func banner(cmd *cobra.Command, f runFlags, h halves, http *serve.HTTP) func(con
 		w := cmd.OutOrStdout()
 		base := "http://" + dialable(http.Addr().String())
 		fmt.Fprintf(w, "\nedgetel is running. Where to look:\n")
+		fmt.Fprintf(w, "  status page  %s/   (SLOs, burn, budget, bad requests, config diagnostics)\n", base)
 		fmt.Fprintf(w, "  metrics      %s/metrics   (SLIs, burn rates, budget; OpenMetrics with exemplars)\n", base)
 		fmt.Fprintf(w, "  readiness    %s/readyz\n", base)
 		if h.sink {

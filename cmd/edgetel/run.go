@@ -10,6 +10,7 @@ import (
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/internal/serve"
 	"github.com/edgetel/edgetel/sink"
+	"github.com/edgetel/edgetel/ui"
 	"github.com/edgetel/edgetel/xds"
 )
 
@@ -24,6 +25,9 @@ type runFlags struct {
 	httpAddr string
 	xdsAddr  string
 	sim      simFlags
+	sink     sink.Config
+	// Links from the status page; none when empty.
+	jaegerURL, grafanaURL string
 }
 
 func newRunCmd() *cobra.Command {
@@ -71,9 +75,13 @@ func newXDSCmd() *cobra.Command {
 func (f *runFlags) register(cmd *cobra.Command, h halves) {
 	f.source.register(cmd)
 	fs := cmd.Flags()
-	fs.StringVar(&f.httpAddr, "http-addr", ":9464", "HTTP address: /metrics, /healthz, /readyz")
+	fs.StringVar(&f.httpAddr, "http-addr", ":9464", "HTTP address: the status page at /, /metrics, /healthz, /readyz")
+	fs.StringVar(&f.jaegerURL, "jaeger-url", "", "Jaeger UI base URL the status page links trace IDs to (e.g. http://localhost:16686)")
+	fs.StringVar(&f.grafanaURL, "grafana-url", "", "Grafana base URL the status page links to (Explore, dashboards)")
 	if h.sink {
-		fs.StringVar(&f.grpcAddr, "grpc-addr", sink.DefaultGRPCAddr, "the sink's gRPC address (Envoy's access-log service)")
+		fs.StringVar(&f.grpcAddr, "grpc-addr", sink.DefaultGRPCAddr, "the sink's gRPC address: Envoy's access-log and metrics services, OTLP traces")
+		fs.StringVar(&f.sink.Loki.URL, "loki-url", "", "Loki's base URL (http://host:3100) to push access logs to; none when empty")
+		fs.StringVar(&f.sink.Jaeger.Endpoint, "jaeger-endpoint", "", "Jaeger's OTLP/gRPC address (host:4317) to export spans to; none when empty")
 	}
 	if h.xds {
 		fs.StringVar(&f.xdsAddr, "xds-addr", xds.DefaultListenAddress, "the xDS (ADS) server's gRPC address")
@@ -107,15 +115,21 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 		eps = x
 	}
 	var s *sink.Sink
+	var status ui.StatusSource
+	var bad *ui.BadRequestLog
 	if h.sink {
 		var err error
-		if s, err = sink.New(sink.Config{GRPCAddr: f.grpcAddr}, nil, slog.Default()); err != nil {
+		bad = ui.NewBadRequestLog(ui.DefaultBadRequestsPerRoute)
+		cfg := f.sink
+		cfg.GRPCAddr, cfg.Tap = f.grpcAddr, bad
+		if s, err = sink.New(cfg, nil, slog.Default()); err != nil {
 			return err
 		}
 		reg.MustRegister(s.Collectors()...)
 		http.AddReadyCheck("sink", s.Ready)
-		appliers = append(appliers, s)
+		appliers = append(appliers, s, bad)
 		parts = append(parts, named{"sink", s})
+		status = s.Accountant()
 	}
 	store := config.NewStore(appliers...)
 	reg.MustRegister(store)
@@ -123,9 +137,15 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 	if err != nil {
 		return err
 	}
+	page, err := ui.New(ui.Config{Status: status, Policies: store, Metrics: reg, BadRequests: bad,
+		JaegerURL: f.jaegerURL, GrafanaURL: f.grafanaURL, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	http.Handle("/", page.Handler())
 	// Policies first, so that the first model is in force before anything listens.
 	parts = append([]named{src}, parts...)
-	parts = append(parts, named{"http", http})
+	parts = append(parts, named{"ui", page}, named{"http", http})
 	if h.simulate && f.sim.enabled {
 		parts = append(parts, simComponent(f.sim, store, func() string { return dialable(s.Addr().String()) }))
 	}

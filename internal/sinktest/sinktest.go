@@ -41,7 +41,16 @@ type Sink struct {
 // registry served over HTTP.
 func Start(t testing.TB, edge *edgemodel.Edge) *Sink {
 	t.Helper()
-	s, err := sink.New(sink.Config{GRPCAddr: "127.0.0.1:0"}, edge, nil)
+	return StartWith(t, edge, sink.Config{})
+}
+
+// StartWith is Start with cfg; an empty cfg.GRPCAddr becomes a free port on 127.0.0.1.
+func StartWith(t testing.TB, edge *edgemodel.Edge, cfg sink.Config) *Sink {
+	t.Helper()
+	if cfg.GRPCAddr == "" {
+		cfg.GRPCAddr = "127.0.0.1:0"
+	}
+	s, err := sink.New(cfg, edge, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
