@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/edgetel/edgetel/internal/version.Version=$(VERSION)
 TOOLS_ENV := source hack/tools-env.sh
 
-.PHONY: all build run test test-unit bench lint tools generate clean
+.PHONY: all build run run-stack test test-unit bench lint tools generate clean
 
 all: build
 
@@ -17,6 +17,10 @@ build:
 ## run: build and start the whole demo (xDS server, sink, status page, simulated Envoy fleet).
 run: build
 	./$(BIN) run --simulate
+
+## run-stack: the demo with the real Prometheus, Loki and Jaeger on loopback, wired to the sink.
+run-stack:
+	hack/run-stack.sh
 
 ## test: the full suite, with the real Prometheus, etcd and kube-apiserver the tests need.
 test: lint tools

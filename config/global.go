@@ -95,16 +95,35 @@ func (ps *problems) listeners(field string, ls []v1alpha1.Listener) []model.List
 			ps.invalid(f+".port", "%s is bound by another listener", bind)
 		}
 		binds[bind] = true
-		if t := l.TLS; t != nil {
-			if (t.SecretName == "") == (t.CertFile == "" && t.KeyFile == "") || (t.CertFile == "") != (t.KeyFile == "") {
-				ps.invalid(f+".tls", "set secretName, or both certFile and keyFile")
-			}
-			ml.TLS = &model.TLS{SecretName: t.SecretName, CertFile: t.CertFile, KeyFile: t.KeyFile}
+		if l.TLS != nil {
+			ml.TLS = ps.tls(f+".tls", *l.TLS)
 		}
 		out = append(out, ml)
 	}
 	slices.SortFunc(out, func(a, b model.Listener) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// tls validates a listener's certificate: a Secret, or a certificate and key file pair on
+// Envoy's disk. The EdgeConfig is cluster-scoped, so a Secret is named with its namespace.
+func (ps *problems) tls(field string, t v1alpha1.ListenerTLS) *model.TLS {
+	if (t.SecretName == "") == (t.CertFile == "" && t.KeyFile == "") || (t.CertFile == "") != (t.KeyFile == "") {
+		ps.invalid(field, "set secretName, or both certFile and keyFile")
+	}
+	if t.SecretName != "" {
+		if _, _, ok := splitSecretName(t.SecretName); !ok {
+			ps.invalid(field+".secretName", "%q must be namespace/name of a kubernetes.io/tls Secret "+
+				"(the EdgeConfig is cluster-scoped, so the namespace is needed)", t.SecretName)
+		}
+	}
+	return &model.TLS{SecretName: t.SecretName, CertFile: t.CertFile, KeyFile: t.KeyFile}
+}
+
+// splitSecretName splits namespace/name of a Secret, and reports whether both are valid.
+func splitSecretName(s string) (namespace, name string, ok bool) {
+	namespace, name, ok = strings.Cut(s, "/")
+	ok = ok && len(validation.IsDNS1123Label(namespace)) == 0 && len(validation.IsDNS1123Subdomain(name)) == 0
+	return namespace, name, ok
 }
 
 func (ps *problems) sink(field string, s v1alpha1.SinkSpec) model.Sink {

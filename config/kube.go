@@ -21,7 +21,8 @@ import (
 // The Kubernetes source reads EdgeRoutes and EdgeConfigs (custom resources, see deploy/crds),
 // Services and EndpointSlices through client-go informers, hands the policies to Compile and
 // the endpoints to the xDS server, and writes Compile's verdicts back into each object's
-// status.conditions.
+// status.conditions. It also reads the kubernetes.io/tls Secrets that listeners name
+// (secretName), and those only (kube_secrets.go), for the xDS server to serve over SDS.
 //
 // It needs these permissions (the Helm chart's ClusterRole):
 //
@@ -29,6 +30,11 @@ import (
 //	edgetel.io       edgeroutes/status, edgeconfigs/status    get update
 //	""               services                                 get list watch
 //	discovery.k8s.io endpointslices                           get list watch
+//	""               secrets                                  list watch
+//
+// Secrets are listed and watched one by one, with a metadata.name field selector, so the
+// secrets rule may be a Role in each Secret's namespace with resourceNames listing the
+// certificates, rather than a cluster-wide rule: edgetel needs no other Secret.
 
 // Sentinel errors of the Kubernetes source.
 var (
@@ -63,7 +69,8 @@ type KubeConfig struct {
 	RESTConfig *rest.Config
 	// Namespace limits EdgeRoutes, Services and EndpointSlices to one namespace; "" watches
 	// all. EdgeConfig is cluster-scoped and always watched cluster-wide; a sink Service
-	// outside Namespace has no endpoints.
+	// outside Namespace has no endpoints. A listener's Secret is read in the namespace its
+	// secretName gives, whatever Namespace is.
 	Namespace string
 	// Resync is the informers' resync period; 0 turns resyncs off. A resync alone never
 	// produces an update.
@@ -105,6 +112,12 @@ type KubeState struct {
 	// mapping to clusters can follow the model that Compile settles on, last good
 	// versions included.
 	Endpoints map[string][]model.Endpoint
+	// Secrets holds the certificates of the kubernetes.io/tls Secrets that listeners name,
+	// keyed by namespace/name as secretName gives it: those that an EdgeConfig object names
+	// and those that the model in force names (KeepSecrets). A named Secret that does not
+	// exist, or is not a kubernetes.io/tls Secret with tls.crt and tls.key, has no entry.
+	// No other Secret is ever read.
+	Secrets map[string]model.Secret
 }
 
 // Kube is the Kubernetes policy and endpoint source. It may be started again after Shutdown.
@@ -117,8 +130,9 @@ type Kube struct {
 	// updates holds at most the latest state; see Updates.
 	updates chan KubeState
 
-	mu  sync.Mutex
-	run *kubeRun // nil while stopped
+	mu   sync.Mutex
+	run  *kubeRun // nil while stopped
+	kept []string // KeepSecrets', sorted
 }
 
 // NewKube returns a stopped source; Start starts it.

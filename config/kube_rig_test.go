@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryv1client "k8s.io/client-go/kubernetes/typed/discovery/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/edgetel/edgetel/api/v1alpha1"
@@ -41,7 +44,10 @@ type kubeRig struct {
 	mu        sync.Mutex
 	out       *config.Output
 	endpoints map[string][]model.Endpoint
+	secrets   map[string]model.Secret
 	statusErr error
+	// secretRequests are the method, path and query of every request for Secrets.
+	secretRequests []string
 }
 
 func newKubeRig(t *testing.T, env *kubetest.Env) *kubeRig {
@@ -51,7 +57,9 @@ func newKubeRig(t *testing.T, env *kubetest.Env) *kubeRig {
 	r.dyn = kubeMust(dynamic.NewForConfig(env.Config))
 	r.core = kubeMust(corev1client.NewForConfig(env.Config))
 	r.disc = kubeMust(discoveryv1client.NewForConfig(env.Config))
-	r.src, err = config.NewKube(config.KubeConfig{RESTConfig: env.Config, FieldManager: "edgetel-test"})
+	rc := rest.CopyConfig(env.Config)
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return secretRecorder{r, rt} })
+	r.src, err = config.NewKube(config.KubeConfig{RESTConfig: rc, FieldManager: "edgetel-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +109,10 @@ func (r *kubeRig) loop(ctx context.Context) {
 			out := config.Compile(config.Input{Policies: st.Policies, LastGood: lastGood})
 			lastGood = out.LastGood
 			eps := config.EndpointsForModel(out.Edge, st.Endpoints)
+			r.src.KeepSecrets(config.SecretNames(out.Edge))
 			// The model before the status: a test that sees a status sees its model.
 			r.mu.Lock()
-			r.out, r.endpoints = out, eps
+			r.out, r.endpoints, r.secrets = out, eps, st.Secrets
 			r.mu.Unlock()
 			err := r.src.WriteStatus(ctx, out.Verdicts)
 			r.mu.Lock()
@@ -111,6 +120,21 @@ func (r *kubeRig) loop(ctx context.Context) {
 			r.mu.Unlock()
 		}
 	}
+}
+
+// secretRecorder records the requests of the source for Secrets.
+type secretRecorder struct {
+	r  *kubeRig
+	rt http.RoundTripper
+}
+
+func (s secretRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.Contains(req.URL.Path, "/secrets") {
+		s.r.mu.Lock()
+		s.r.secretRequests = append(s.r.secretRequests, req.Method+" "+req.URL.Path+"?"+req.URL.RawQuery)
+		s.r.mu.Unlock()
+	}
+	return s.rt.RoundTrip(req)
 }
 
 // current returns the last compile's output and endpoints.

@@ -31,6 +31,7 @@ type kubeRun struct {
 	cancel context.CancelFunc
 
 	routes, configs, services, slices cache.SharedIndexInformer
+	secrets                           *kubeSecrets
 	// poke carries "something changed" from the event handlers to the loop; one pending
 	// poke stands for any number of events.
 	poke  chan struct{}
@@ -61,6 +62,7 @@ func newKubeRun(k *Kube) *kubeRun {
 			return k.disc.EndpointSlices(ns).Watch(ctx, o)
 		},
 	}, &discoveryv1.EndpointSlice{}, resync, cache.Indexers{kubeServiceIndex: kubeSliceService})
+	r.secrets = newKubeSecrets(r)
 	for _, inf := range r.informers() {
 		policy := inf == r.routes || inf == r.configs
 		// Neither call fails on an informer that has not run yet.
@@ -115,6 +117,7 @@ func (r *kubeRun) start() {
 	wg.Go(r.loop)
 	go func() {
 		wg.Wait()
+		r.secrets.wg.Wait() // started by the loop, which has returned
 		close(r.done)
 	}()
 }
@@ -153,6 +156,7 @@ func (r *kubeRun) loop() {
 	}
 	for first := true; ; first = false {
 		r.drain()
+		r.secrets.sync(r.secretNames())
 		st := r.state()
 		if r.ctx.Err() != nil {
 			return // shut down while building: the state may be of a cache being torn down
@@ -184,7 +188,7 @@ func (r *kubeRun) drain() {
 }
 
 func (r *kubeRun) state() KubeState {
-	return KubeState{Policies: r.policies(), Endpoints: r.endpoints()}
+	return KubeState{Policies: r.policies(), Endpoints: r.endpoints(), Secrets: r.secrets.state()}
 }
 
 // policies converts the cached policy objects. One that cannot be converted (which the CRD

@@ -46,6 +46,7 @@ func TestKube(t *testing.T) {
 		{"writing unchanged verdicts writes nothing", r.noWriteLoop},
 		{"deleting routes removes them and their endpoints from the model", r.deleteRemoves},
 		{"the sink Service's endpoints are keyed edgetel_sink", r.sinkEndpoints},
+		{"a kubernetes.io/tls Secret that the EdgeConfig names appears in the state, and no other Secret is read", r.secretsFollow},
 		{"a stopped source starts again, and Shutdown is safe twice and without Start", r.restart},
 	} {
 		if !t.Run(step.name, step.run) {

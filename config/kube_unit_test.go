@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,34 @@ func TestKubeStartWithoutAnAPIServerEndsWithErrKubeSync(t *testing.T) {
 	}
 	if err := k.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown after a failed Start: %v", err)
+	}
+}
+
+func TestKubeSecretIsACertificateOnlyAsAKubernetesTLSSecretWithBothKeys(t *testing.T) {
+	var logged strings.Builder
+	k := &Kube{log: slog.New(slog.NewTextHandler(&logged, nil))}
+	s := newKubeSecrets(&kubeRun{k: k})
+	tls := map[string][]byte{corev1.TLSCertKey: []byte("CERT-BYTES"), corev1.TLSPrivateKeyKey: []byte("KEY-BYTES")}
+	tests := []struct {
+		name   string
+		typ    corev1.SecretType
+		data   map[string][]byte
+		usable bool
+	}{
+		{"a kubernetes.io/tls Secret with tls.crt and tls.key is one", corev1.SecretTypeTLS, tls, true},
+		{"an Opaque Secret with the same keys is not", corev1.SecretTypeOpaque, tls, false},
+		{"a kubernetes.io/tls Secret without tls.key is not", corev1.SecretTypeTLS, map[string][]byte{corev1.TLSCertKey: []byte("CERT-BYTES")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "certs", Name: "c", ResourceVersion: tt.name}, Type: tt.typ, Data: tt.data}
+			got, ok := s.certificate("certs/c", sec)
+			if ok != tt.usable || ok && (string(got.CertChain) != "CERT-BYTES" || string(got.PrivateKey) != "KEY-BYTES") {
+				t.Errorf("certificate = %v, %t; want usable=%t", got, ok, tt.usable)
+			}
+		})
+	}
+	if strings.Contains(logged.String(), "BYTES") || !strings.Contains(logged.String(), "secret=certs/c") {
+		t.Errorf("the log should name the unusable Secrets and never hold their contents:\n%s", logged.String())
 	}
 }

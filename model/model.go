@@ -7,6 +7,9 @@ package model
 
 import (
 	"cmp"
+	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -76,6 +79,34 @@ type TLS struct {
 	CertFile   string
 	KeyFile    string
 }
+
+// Secret is the certificate of a listener's TLS, PEM-encoded: the certificate chain and its
+// private key, as a kubernetes.io/tls Secret holds them (tls.crt, tls.key). Unlike the rest
+// of the model it is not policy, and it is secret: it reaches the xDS server apart from the
+// model, and every way of printing it (String, GoString, fmt's verbs, slog, JSON) shows the
+// sizes only, so that no log line or status page can leak the key.
+type Secret struct {
+	CertChain  []byte
+	PrivateKey []byte
+}
+
+// String says what the secret holds without its contents.
+func (s Secret) String() string {
+	return "Secret{certChain: " + strconv.Itoa(len(s.CertChain)) + " bytes, privateKey: " +
+		strconv.Itoa(len(s.PrivateKey)) + " bytes, redacted}"
+}
+
+// GoString is String, so that %#v redacts too.
+func (s Secret) GoString() string { return s.String() }
+
+// Format is String for every verb (%v, %+v, %s, %x, %q, ...).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue is String for slog's handlers, which would otherwise print the fields.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String, as a JSON string.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
 
 // Sink says where Envoy sends telemetry.
 type Sink struct {

@@ -28,7 +28,7 @@ func benchEdge() *model.Edge { return benchEdgeSized(benchServices) }
 func benchEdgeSized(services int) *model.Edge {
 	e := &model.Edge{
 		Listeners: []model.Listener{{Name: "http", Address: "0.0.0.0", Port: 10000},
-			{Name: "https", Address: "0.0.0.0", Port: 10443, TLS: &model.TLS{SecretName: "edge-cert"}}}[:benchListeners],
+			{Name: "https", Address: "0.0.0.0", Port: 10443, TLS: &model.TLS{SecretName: "edge/edge-cert"}}}[:benchListeners],
 		Sink:                   model.Sink{Host: "127.0.0.1", Port: 4317},
 		AccessLog:              model.AccessLog{RequestHeaders: []string{"traceparent", "user-agent"}, BufferSize: 16384, FlushInterval: time.Second},
 		DefaultSamplingPercent: 1,

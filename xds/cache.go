@@ -18,13 +18,16 @@ import (
 //   - listeners, routes and clusters change with policy: a SnapshotCache, set whole by
 //     Publish, one snapshot per flavour of client (Envoy, gRPC) shared by all its nodes;
 //   - endpoints change with the cluster's pods: the edsCache, a LinearCache for the backends
-//     plus the per-node sink assignment.
+//     plus the per-node sink assignment;
+//   - TLS certificates change with their Secrets (renewals): a LinearCache, set by
+//     SetSecrets, that pushes only the secret that changed.
 // A MuxCache sends each request to its cache by type URL, as Contour does.
 
 // Cache keys of the MuxCache.
 const (
 	muxConfig      = "config"
 	muxEndpoints   = "endpoints"
+	muxSecrets     = "secrets"
 	muxUnsupported = "unsupported"
 )
 
@@ -37,6 +40,7 @@ type caches struct {
 	backends  *cachev3.LinearCache
 	sinks     *sinkCache
 	endpoints *edsCache
+	secrets   *cachev3.LinearCache
 	mux       *cachev3.MuxCache
 }
 
@@ -46,6 +50,7 @@ func newCaches(log *slog.Logger) *caches {
 		config:   nackGuard{cachev3.NewSnapshotCache(false, flavourHash{}, l)},
 		backends: cachev3.NewLinearCache(resource.EndpointType, cachev3.WithLogger(l)),
 		sinks:    newSinkCache(),
+		secrets:  cachev3.NewLinearCache(resource.SecretType, cachev3.WithLogger(l)),
 	}
 	c.endpoints = &edsCache{backends: c.backends, sinks: c.sinks, log: log}
 	c.mux = &cachev3.MuxCache{
@@ -54,6 +59,7 @@ func newCaches(log *slog.Logger) *caches {
 		Caches: map[string]cachev3.Cache{
 			muxConfig:      c.config,
 			muxEndpoints:   c.endpoints,
+			muxSecrets:     secretCache{c.secrets},
 			muxUnsupported: unsupportedCache{log: log},
 		},
 	}
@@ -66,6 +72,8 @@ func classify(req *cachev3.Request) string {
 		return muxConfig
 	case resource.EndpointType:
 		return muxEndpoints
+	case resource.SecretType:
+		return muxSecrets
 	}
 	return muxUnsupported
 }
@@ -144,11 +152,29 @@ func withVersion(req *cachev3.Request, version string) *cachev3.Request {
 	}
 }
 
-// unsupportedCache takes requests for types edgetel does not serve (secrets, runtime, ...)
-// and delta streams. A state-of-the-world request is never answered, and said so in the
+// secretCache is the LinearCache of secrets, except that it never answers with nothing.
+// The LinearCache answers a client's first request (one without a version) at once, even
+// when it holds none of the secrets asked for. Envoy rejects an SDS response that lacks its
+// secret, and the rejection holds no version either, so the LinearCache would answer it
+// with the same empty response, in a loop. Presented with a version, the first request
+// waits for the secret instead, while Envoy keeps the listener warming and the server
+// reports the secret missing.
+type secretCache struct {
+	*cachev3.LinearCache
+}
+
+func (c secretCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
+	if req.GetVersionInfo() == "" {
+		req = withVersion(req, "none")
+	}
+	return c.LinearCache.CreateWatch(req, sub, out)
+}
+
+// unsupportedCache takes requests for types edgetel does not serve (runtime, scoped routes,
+// ...) and delta streams. A state-of-the-world request is never answered, and said so in the
 // log: failing it would end the whole ADS stream, and with it every other type, over one
-// resource the node can do without (a listener waiting for a secret stays warming while
-// the others serve). A delta stream is refused outright: it can get nothing here.
+// resource the node can do without. A delta stream is refused outright: it can get nothing
+// here.
 type unsupportedCache struct{ log *slog.Logger }
 
 var _ cachev3.Cache = unsupportedCache{}

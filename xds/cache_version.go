@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"slices"
@@ -24,10 +25,11 @@ import (
 // digest is the hash of one message.
 type digest = [sha256.Size]byte
 
-// hasher versions resources. It remembers the digest of every resource and route it hashed,
-// by pointer, for one more publish: a Translator hands over the very messages it reused, so
-// a one-route change at 10,000 routes hashes one route, not all of them. That is sound
-// because published messages are never modified (Publish's contract).
+// hasher versions resources. It remembers the digest of every resource, virtual host and
+// route it hashed, by pointer, for one more publish: a Translator hands over the very
+// messages it reused, so a one-route change at 10,000 routes hashes one route and its
+// virtual host, not all of them. That is sound because published messages are never
+// modified (Publish's contract).
 type hasher struct {
 	mu   sync.Mutex
 	gen  uint64
@@ -53,36 +55,67 @@ func (h *hasher) next() {
 	h.gen++
 }
 
-// contentVersion is the version of a set of resources of one type, in any order.
+// contentVersion is the version of a set of resources of one type, in any order. The
+// resources not hashed before are hashed on every CPU: a thousand clusters at a first
+// publish, the one that changed at the next.
 func contentVersion[T proto.Message](h *hasher, msgs []T) (string, error) {
 	sorted := slices.Clone(msgs)
 	slices.SortFunc(sorted, func(a, b T) int { return cmp.Compare(cachev3.GetResourceName(a), cachev3.GetResourceName(b)) })
-	all := sha256.New()
-	for _, m := range sorted {
-		d, err := h.digest(m)
-		if err != nil {
-			return "", fmt.Errorf("hashing %s %q: %w", m.ProtoReflect().Descriptor().Name(), cachev3.GetResourceName(m), err)
+	sums := make([]digest, len(sorted))
+	var todo []proto.Message
+	var at []int
+	for i, m := range sorted {
+		var ok bool
+		if sums[i], ok = h.recall(m); !ok {
+			todo, at = append(todo, m), append(at, i)
 		}
+	}
+	computed, err := h.computeAll(todo)
+	if err != nil {
+		return "", err
+	}
+	for j, i := range at {
+		sums[i] = computed[j]
+	}
+	all := sha256.New()
+	for _, d := range sums {
 		all.Write(d[:])
 	}
 	return hex.EncodeToString(all.Sum(nil)[:8]), nil
+}
+
+// computeAll hashes ms on every CPU and remembers their digests.
+func (h *hasher) computeAll(ms []proto.Message) ([]digest, error) {
+	sums := make([]digest, len(ms))
+	errs := make([]error, len(ms))
+	forEach(len(ms), routeChunk, func(i int) {
+		m := ms[i]
+		if sums[i], errs[i] = h.compute(m); errs[i] != nil {
+			errs[i] = fmt.Errorf("hashing %s %q: %w", m.ProtoReflect().Descriptor().Name(), cachev3.GetResourceName(m), errs[i])
+		}
+	})
+	h.remember(ms, sums, errs)
+	return sums, errors.Join(errs...)
 }
 
 func (h *hasher) digest(m proto.Message) (digest, error) {
 	if sum, ok := h.recall(m); ok {
 		return sum, nil
 	}
-	var sum digest
-	var err error
-	if rc, ok := m.(*routev3.RouteConfiguration); ok {
-		sum, err = h.routeConfigDigest(rc)
-	} else {
-		sum, err = messageDigest(m)
-	}
-	if err == nil {
-		h.remember(m, sum)
-	}
+	sum, err := h.compute(m)
+	h.remember([]proto.Message{m}, []digest{sum}, []error{err})
 	return sum, err
+}
+
+// compute hashes m, a route configuration or a virtual host level by level.
+func (h *hasher) compute(m proto.Message) (digest, error) {
+	switch m := m.(type) {
+	case *routev3.RouteConfiguration:
+		return h.routeConfigDigest(m)
+	case *routev3.VirtualHost:
+		return h.virtualHostDigest(m)
+	}
+	return messageDigest(m)
 }
 
 // recall returns the digest of m if it was hashed before, and keeps it for one more publish.
@@ -96,40 +129,97 @@ func (h *hasher) recall(m proto.Message) (digest, bool) {
 	return d.sum, ok
 }
 
-func (h *hasher) remember(m proto.Message, sum digest) {
+// remember keeps the digests of the messages hashed without error, under one lock: workers
+// that took turns at the lock for each message would wait on each other, all the more on a
+// busy machine.
+func (h *hasher) remember(ms []proto.Message, sums []digest, errs []error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.seen[m] = memoDigest{sum: sum, gen: h.gen}
+	for i, m := range ms {
+		if errs[i] == nil {
+			h.seen[m] = memoDigest{sum: sums[i], gen: h.gen}
+		}
+	}
 }
 
-// routeConfigDigest hashes a route configuration level by level, so that the routes it
-// shares with the previous one are not encoded again.
+// routeConfigDigest hashes a route configuration level by level, so that the virtual hosts
+// and routes it shares with the previous one (a Translator's are the same messages) are not
+// encoded again.
 func (h *hasher) routeConfigDigest(rc *routev3.RouteConfiguration) (digest, error) {
+	if err := h.digestRoutes(rc); err != nil {
+		return digest{}, err
+	}
 	s := sha256.New()
 	if err := writeMessage(s, without(rc, "virtual_hosts")); err != nil {
 		return digest{}, err
 	}
 	for _, vh := range rc.GetVirtualHosts() {
-		if err := writeMessage(s, without(vh, "routes")); err != nil {
-			return digest{}, err
+		d, err := h.digest(vh)
+		if err != nil {
+			return digest{}, fmt.Errorf("virtual host %q: %w", vh.GetName(), err)
 		}
-		s.Write(binary.BigEndian.AppendUint64(nil, uint64(len(vh.GetRoutes()))))
-		for _, r := range vh.GetRoutes() {
-			d, err := h.digest(r)
-			if err != nil {
-				return digest{}, fmt.Errorf("route %q: %w", r.GetName(), err)
-			}
-			s.Write(d[:])
-		}
+		s.Write(d[:])
 	}
 	return digest(s.Sum(nil)), nil
 }
 
-func messageDigest(m proto.Message) (digest, error) {
+// virtualHostDigest hashes a virtual host by its own fields and the digests of its routes.
+func (h *hasher) virtualHostDigest(vh *routev3.VirtualHost) (digest, error) {
 	s := sha256.New()
-	err := writeMessage(s, m)
-	return digest(s.Sum(nil)), err
+	if err := writeMessage(s, without(vh, "routes")); err != nil {
+		return digest{}, err
+	}
+	s.Write(binary.BigEndian.AppendUint64(nil, uint64(len(vh.GetRoutes()))))
+	for _, r := range vh.GetRoutes() {
+		d, err := h.digest(r)
+		if err != nil {
+			return digest{}, fmt.Errorf("route %q: %w", r.GetName(), err)
+		}
+		s.Write(d[:])
+	}
+	return digest(s.Sum(nil)), nil
 }
+
+// digestRoutes hashes, on every CPU, the routes not hashed before of the virtual hosts of
+// rc not hashed before: all of them at the first publish, one after a one-route change. A
+// route in several virtual hosts is hashed once.
+func (h *hasher) digestRoutes(rc *routev3.RouteConfiguration) error {
+	var todo []proto.Message
+	seen := map[*routev3.Route]bool{}
+	for _, vh := range rc.GetVirtualHosts() {
+		if _, ok := h.recall(vh); ok {
+			continue
+		}
+		for _, r := range vh.GetRoutes() {
+			if _, ok := h.recall(r); !ok && !seen[r] {
+				seen[r] = true
+				todo = append(todo, r)
+			}
+		}
+	}
+	_, err := h.computeAll(todo)
+	return err
+}
+
+// messageDigest is the hash of what writeMessage writes of m.
+func messageDigest(m proto.Message) (digest, error) {
+	bp := encodings.Get().(*[]byte)
+	defer encodings.Put(bp)
+	b, err := deterministic.MarshalAppend((*bp)[:8], m)
+	if err != nil {
+		return digest{}, err
+	}
+	binary.BigEndian.PutUint64(b, uint64(len(b)-8))
+	*bp = b
+	return sha256.Sum256(b), nil
+}
+
+// encodings are reused buffers for messageDigest, which runs for every message of a first
+// publish: ten thousand routes.
+var encodings = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
 
 // writeMessage writes m's deterministic encoding, length first so that no two sequences of
 // messages write the same bytes.

@@ -15,6 +15,7 @@ import (
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
@@ -82,9 +83,12 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Server is edgetel's xDS management server: ADS (and the per-type LDS, RDS, CDS and EDS
+// Server is edgetel's xDS management server: ADS (and the per-type LDS, RDS, CDS, EDS and SDS
 // services) over go-control-plane, state of the world. What it serves outlives Start and
 // Shutdown: a configuration published before Start is served from the first connection.
+//
+// It serves the private keys of the listeners' certificates (SetSecrets) to any client that
+// asks for them by name: its port must be reachable by the Envoy fleet only.
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
@@ -92,9 +96,10 @@ type Server struct {
 	metrics   *metrics
 	callbacks *callbacks
 
-	pubMu      sync.Mutex // serializes Publish and SetEndpoints
+	pubMu      sync.Mutex // serializes Publish, SetEndpoints and SetSecrets
 	published  published
 	endpoints  endpointState
+	secrets    secretState
 	hasher     *hasher
 	translator *Translator // PublishEdge's, so that a one-route change translates one route
 
@@ -124,6 +129,7 @@ func NewServer(cfg Config) (*Server, error) {
 		metrics:    m,
 		callbacks:  newCallbacks(cfg.Logger, m),
 		endpoints:  newEndpointState(),
+		secrets:    newSecretState(),
 		hasher:     newHasher(),
 		translator: NewTranslator(),
 	}, nil
@@ -154,6 +160,7 @@ func (s *Server) Start(ctx context.Context) error {
 	routeservice.RegisterRouteDiscoveryServiceServer(g, x)
 	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
+	secretservice.RegisterSecretDiscoveryServiceServer(g, x)
 	run := &running{lis: lis, grpc: g, cancel: cancel, served: make(chan struct{})}
 	go func() {
 		defer close(run.served)

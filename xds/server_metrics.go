@@ -19,6 +19,7 @@ type metrics struct {
 	nodes    prometheus.Gauge
 	rejected prometheus.Counter
 	config   *prometheus.GaugeVec
+	missing  prometheus.Gauge
 }
 
 // typeLabels bounds the type label: a client may ask for any type URL.
@@ -27,6 +28,7 @@ var typeLabels = map[string]string{
 	resource.RouteType:    "route",
 	resource.ClusterType:  "cluster",
 	resource.EndpointType: "endpoint",
+	resource.SecretType:   "secret",
 }
 
 func typeLabel(typeURL string) string {
@@ -58,6 +60,10 @@ func newMetrics() *metrics {
 			Name: "edgetel_xds_config_info",
 			Help: "The configuration in force (the last good one): 1 for its version.",
 		}, []string{"version"}),
+		missing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "edgetel_xds_missing_secrets",
+			Help: "Secrets that a listener in force loads over SDS and the server does not have: such a listener stays warming.",
+		}),
 	}
 	for _, l := range typeLabels { // every series exists from the start, at 0
 		m.nacks.WithLabelValues(l)
@@ -74,7 +80,7 @@ func (m *metrics) setVersion(v string) {
 // Register registers the server's metrics with reg.
 func (s *Server) Register(reg prometheus.Registerer) error {
 	m := s.metrics
-	for _, c := range []prometheus.Collector{m.nacks, m.pushes, m.nodes, m.rejected, m.config} {
+	for _, c := range []prometheus.Collector{m.nacks, m.pushes, m.nodes, m.rejected, m.config, m.missing} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

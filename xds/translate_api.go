@@ -8,6 +8,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/edgetel/edgetel/model"
 )
@@ -30,10 +31,45 @@ import (
 // gRPC clients as to Envoy. These listeners are not for Envoy (it ignores an api_listener
 // received over LDS), so serve them to gRPC clients only.
 func APIListeners(e *model.Edge) []*listenerv3.Listener {
+	return apiListeners(e, nil)
+}
+
+// apiListeners is APIListeners, with a Translator's cache or none.
+func apiListeners(e *model.Edge, c *memo) []*listenerv3.Listener {
+	byHost, wildcard := grpcHosts(e.Routes)
+	built := make([]*routev3.Route, len(e.Routes))
+	keys := make([]orderKey, len(e.Routes))
+	for i := range e.Routes {
+		if grpcUsable(&e.Routes[i]) {
+			built[i], keys[i] = c.grpcRoute(&e.Routes[i])
+		}
+	}
+	hosts := make([]apiHost, 0, len(byHost))
+	for host, idx := range byHost {
+		all := slices.Concat(idx, wildcard)
+		hosts = append(hosts, apiHost{host: host, members: members(built, all),
+			order: func() []*routev3.Route { return orderRoutes(keys, built, all) }})
+	}
+	out := c.apiListeners(hosts)
+	slices.SortFunc(out, func(a, b *listenerv3.Listener) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// apiHost is a host that may get an api listener: its routes in the model's order (see
+// members), and how to order them.
+type apiHost struct {
+	host    string
+	members []*routev3.Route
+	order   func() []*routev3.Route
+}
+
+// grpcHosts returns, by host a gRPC client can dial, the indexes of the usable routes that
+// name it, and those of the usable routes that name no host.
+func grpcHosts(routes []model.Route) (map[string][]int, []int) {
 	var wildcard []int
 	byHost := map[string][]int{}
-	for i := range e.Routes {
-		r := &e.Routes[i]
+	for i := range routes {
+		r := &routes[i]
 		if !grpcUsable(r) {
 			continue
 		}
@@ -46,44 +82,30 @@ func APIListeners(e *model.Edge) []*listenerv3.Listener {
 			}
 		}
 	}
-	built := make([]*routev3.Route, len(e.Routes))
-	keys := make([]orderKey, len(e.Routes))
-	for i := range e.Routes {
-		if grpcUsable(&e.Routes[i]) {
-			built[i], keys[i] = grpcRoute(&e.Routes[i]), newOrderKey(&e.Routes[i])
-		}
-	}
-	out := make([]*listenerv3.Listener, 0, len(byHost))
-	for host, idx := range byHost {
-		routes := orderRoutes(keys, built, slices.Concat(idx, wildcard))
-		if len(routes) > 0 {
-			out = append(out, apiListener(host, routes))
-		}
-	}
-	slices.SortFunc(out, func(a, b *listenerv3.Listener) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	return byHost, wildcard
 }
 
 func grpcUsable(r *model.Route) bool {
 	return r.Backend.IsKubernetes() && (len(r.Match.Methods) == 0 || slices.Contains(r.Match.Methods, "POST"))
 }
 
-// grpcRoute is the Envoy route without its :method condition; nil if it cannot be built
-// (Translate reports why).
-func grpcRoute(r *model.Route) *routev3.Route {
-	rt, err := translateRoute(r)
-	if err != nil {
-		return nil
+// grpcFlavour is the gRPC flavour of an Envoy route: the route itself when it has no method
+// condition, so that both flavours share one message (validated and hashed once), else a
+// copy without its :method condition.
+func grpcFlavour(r *model.Route, rt *routev3.Route) *routev3.Route {
+	if len(r.Match.Methods) == 0 {
+		return rt
 	}
-	if len(r.Match.Methods) > 0 {
-		rt.Match.Headers = slices.DeleteFunc(rt.Match.Headers, func(h *routev3.HeaderMatcher) bool {
-			return h.GetName() == ":method"
-		})
-	}
+	rt = proto.Clone(rt).(*routev3.Route)
+	rt.Match.Headers = slices.DeleteFunc(rt.Match.Headers, func(h *routev3.HeaderMatcher) bool {
+		return h.GetName() == ":method"
+	})
 	return rt
 }
 
-func apiListener(host string, routes []*routev3.Route) *listenerv3.Listener {
+// buildAPIListener returns the api listener of host with routes, and the connection manager
+// packed into it.
+func buildAPIListener(host string, routes []*routev3.Route) (*listenerv3.Listener, *hcmv3.HttpConnectionManager) {
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix: VirtualHostName(host),
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
@@ -97,5 +119,6 @@ func apiListener(host string, routes []*routev3.Route) *listenerv3.Listener {
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{routerFilter()},
 	}
-	return &listenerv3.Listener{Name: host, ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(hcm)}}
+	l := &listenerv3.Listener{Name: host, ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(hcm)}}
+	return l, hcm
 }

@@ -3,7 +3,6 @@ package xds
 import (
 	"cmp"
 	"encoding/binary"
-	"errors"
 	"net"
 	"slices"
 	"strings"
@@ -31,27 +30,34 @@ type hostGroup struct {
 // translateVirtualHosts translates every route and groups them into virtual hosts, sorted by
 // name. A route that cannot be translated is left out and its problem reported.
 func translateVirtualHosts(routes []model.Route, c *memo) ([]*routev3.VirtualHost, error) {
-	built := make([]*routev3.Route, len(routes))
-	keys := make([]orderKey, len(routes))
-	var errs []error
-	for i := range routes {
-		rt, key, err := c.route(&routes[i])
-		if err != nil {
-			errs = append(errs, err)
-		}
-		built[i], keys[i] = rt, key
-	}
+	built, keys, err := c.translateRoutes(routes)
 	groups := groupHosts(routes)
 	out := make([]*routev3.VirtualHost, 0, len(groups))
 	for _, g := range groups {
-		out = append(out, &routev3.VirtualHost{
-			Name:    VirtualHostName(g.domains[0]),
-			Domains: g.domains,
-			Routes:  orderRoutes(keys, built, g.routes),
-		})
+		out = append(out, c.virtualHost(g, built, keys))
 	}
 	slices.SortFunc(out, func(a, b *routev3.VirtualHost) int { return cmp.Compare(a.Name, b.Name) })
-	return out, errors.Join(errs...)
+	return out, err
+}
+
+// buildVirtualHost is the virtual host of group g, its routes ordered.
+func buildVirtualHost(g hostGroup, built []*routev3.Route, keys []orderKey) *routev3.VirtualHost {
+	return &routev3.VirtualHost{
+		Name:    VirtualHostName(g.domains[0]),
+		Domains: g.domains,
+		Routes:  orderRoutes(keys, built, g.routes),
+	}
+}
+
+// members returns the built routes at idx, in idx's order, nil for those not built. Two
+// groups with the same members in the same order hold the same routes in the same order
+// once ordered, since a built route comes with its order key.
+func members(built []*routev3.Route, idx []int) []*routev3.Route {
+	out := make([]*routev3.Route, len(idx))
+	for i, j := range idx {
+		out[i] = built[j]
+	}
+	return out
 }
 
 func groupHosts(routes []model.Route) []hostGroup {

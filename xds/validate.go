@@ -3,9 +3,7 @@ package xds
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
-	"sync"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
@@ -26,21 +24,18 @@ import (
 //   - names are unique per type, and domains per route configuration (ErrDuplicate).
 //
 // Routes, the bulk of a large edge, are checked in parallel. Resources from a Translator
-// skip the routes and clusters that an earlier result validated: the same unmodified
-// message is valid again. Everything else, and every reference, is checked every time.
+// skip the routes, virtual hosts, api listeners and clusters that an earlier result
+// validated: the same unmodified message is valid again. Everything else, and every
+// reference, is checked every time.
 func (r *Resources) Validate() error {
-	var errs []error
-	for _, l := range r.Listeners {
-		errs = appendErr(errs, checkMessage(l, "listener "+quote(l.Name)))
-	}
-	var routes []routeAt
+	todo := &routeChecks{seen: map[*routev3.Route]bool{}}
+	errs := appendErr(nil, r.checkListeners(todo))
 	vhosts := map[*routev3.VirtualHost]bool{}
 	for _, rc := range r.Routes {
-		var err error
-		routes, err = r.checkRouteConfig(rc, vhosts, routes)
-		errs = appendErr(errs, err)
+		errs = appendErr(errs, r.checkRouteConfig(rc, vhosts, todo))
 	}
-	errs = appendErr(errs, r.checkRoutes(routes))
+	errs = appendErr(errs, r.checkRoutes(todo.routes))
+	r.rememberValid(todo.pending)
 	for _, c := range r.Clusters {
 		if r.checked.has(c) {
 			continue
@@ -59,62 +54,109 @@ func (r *Resources) Validate() error {
 	return errors.Join(errs...)
 }
 
-// routeAt is a route to check and where it is.
+// routeAt is a route to check and where it is: in a route configuration, or inline in the
+// api listener named listener.
 type routeAt struct {
-	route *routev3.Route
-	vhost *routev3.VirtualHost
-	rc    *routev3.RouteConfiguration
+	route    *routev3.Route
+	vhost    *routev3.VirtualHost
+	rc       *routev3.RouteConfiguration
+	listener string
 }
 
 func (at routeAt) String() string {
+	if at.listener != "" {
+		return fmt.Sprintf("route %q in virtual host %q of listener %q: api_listener.api_listener(%s)",
+			at.route.Name, at.vhost.Name, at.listener, hcmTypeName)
+	}
 	return fmt.Sprintf("route %q in virtual host %q of route configuration %q", at.route.Name, at.vhost.Name, at.rc.Name)
 }
 
-// checkRouteConfig validates a route configuration level by level and returns, appended to
-// routes, the routes still to check: not those known valid, and those of a virtual host
-// shared by several configurations once. Neither level has a rule on the count of its
-// children, so this is ValidateAll's verdict.
-func (r *Resources) checkRouteConfig(rc *routev3.RouteConfiguration, vhosts map[*routev3.VirtualHost]bool, routes []routeAt) ([]routeAt, error) {
+// routeChecks gathers, while Validate goes through listeners and route configurations, the
+// routes to check (each once, though a route may be in many virtual hosts) and the messages
+// whose own fields passed and that are valid once their routes are.
+type routeChecks struct {
+	routes  []routeAt
+	seen    map[*routev3.Route]bool
+	pending []validOnce
+}
+
+// validOnce is a virtual host or api listener that is valid once the routes of vhosts are.
+type validOnce struct {
+	msg    proto.Message
+	vhosts []*routev3.VirtualHost
+}
+
+// addRoutes adds the routes of vh not known valid.
+func (c *routeChecks) addRoutes(r *Resources, vh *routev3.VirtualHost, rc *routev3.RouteConfiguration, listener string) {
+	for _, rt := range vh.Routes {
+		if !c.seen[rt] && !r.checked.has(rt) {
+			c.seen[rt] = true
+			c.routes = append(c.routes, routeAt{route: rt, vhost: vh, rc: rc, listener: listener})
+		}
+	}
+}
+
+// checkRouteConfig validates a route configuration level by level and adds to todo the
+// routes still to check: not those known valid, not those of a virtual host known valid,
+// and those of a virtual host shared by several configurations once. Neither level has a
+// rule on the count of its children, so this is ValidateAll's verdict.
+func (r *Resources) checkRouteConfig(rc *routev3.RouteConfiguration, vhosts map[*routev3.VirtualHost]bool, todo *routeChecks) error {
 	where := "route configuration " + quote(rc.Name)
 	errs := appendErr(nil, checkMessage(without(rc, "virtual_hosts"), where))
 	for _, vh := range rc.VirtualHosts {
-		if vhosts[vh] {
+		if vhosts[vh] || r.checked.has(vh) {
 			continue
 		}
 		vhosts[vh] = true
-		errs = appendErr(errs, checkMessage(without(vh, "routes"), fmt.Sprintf("virtual host %q of %s", vh.Name, where)))
-		for _, rt := range vh.Routes {
-			if !r.checked.has(rt) {
-				routes = append(routes, routeAt{route: rt, vhost: vh, rc: rc})
+		err := checkMessage(without(vh, "routes"), fmt.Sprintf("virtual host %q of %s", vh.Name, where))
+		if err == nil {
+			todo.pending = append(todo.pending, validOnce{msg: vh, vhosts: []*routev3.VirtualHost{vh}})
+		}
+		errs = appendErr(errs, err)
+		todo.addRoutes(r, vh, rc, "")
+	}
+	return errors.Join(errs...)
+}
+
+// rememberValid marks valid the messages whose routes all turned out valid, so that the
+// next Validate skips them.
+func (r *Resources) rememberValid(pending []validOnce) {
+	for _, p := range pending {
+		valid := true
+		for _, vh := range p.vhosts {
+			for _, rt := range vh.Routes {
+				valid = valid && r.checked.has(rt)
 			}
 		}
+		if valid {
+			r.checked.add(p.msg)
+		}
 	}
-	return routes, errors.Join(errs...)
 }
 
 // checkRoutes validates routes on every CPU and remembers the valid ones. Problems are
 // reported in the routes' order.
 func (r *Resources) checkRoutes(routes []routeAt) error {
-	workers := min(runtime.GOMAXPROCS(0), len(routes)/256+1)
 	errs := make([]error, len(routes))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(routes); i += workers {
-				if errs[i] = checkRoute(routes[i]); errs[i] == nil {
-					r.checked.add(routes[i].route)
-				}
-			}
-		})
+	forEach(len(routes), routeChunk, func(i int) { errs[i] = checkRoute(routes[i]) })
+	valid := make([]proto.Message, 0, len(routes))
+	for i, at := range routes {
+		if errs[i] == nil {
+			valid = append(valid, at.route)
+		}
 	}
-	wg.Wait()
+	r.checked.add(valid...)
 	return errors.Join(errs...)
 }
 
 func checkRoute(at routeAt) error {
 	var errs []error
 	if err := at.route.ValidateAll(); err != nil {
-		errs = append(errs, fmt.Errorf("%w: %s: %v", ErrInvalidResource, at, err))
+		sentinel := ErrInvalidResource
+		if at.listener != "" {
+			sentinel = ErrInvalidTypedConfig // the route is inside the listener's Any
+		}
+		errs = append(errs, fmt.Errorf("%w: %s: %v", sentinel, at, err))
 	}
 	if embedded := checkEmbedded(at.route.ProtoReflect(), ""); len(embedded) > 0 {
 		errs = append(errs, fmt.Errorf("%s: %w", at, errors.Join(embedded...)))

@@ -18,10 +18,18 @@ const anyName protoreflect.FullName = "google.protobuf.Any"
 
 // checkEmbedded unpacks every Any inside m, validates what it holds and recurses into it.
 func checkEmbedded(m protoreflect.Message, where string) []error {
-	w := &anyWalker{where: where}
+	w := walkers.Get().(*anyWalker)
+	w.where, w.path, w.errs = where, w.path[:0], nil
 	w.message(m)
-	return w.errs
+	errs := w.errs
+	w.errs = nil
+	walkers.Put(w)
+	return errs
 }
+
+// walkers are reused: Validate walks every new route, ten thousand at a first publish, and
+// a walker's path would otherwise be allocated and grown anew for each.
+var walkers = sync.Pool{New: func() any { return &anyWalker{path: make([]step, 0, 16)} }}
 
 type anyWalker struct {
 	where string

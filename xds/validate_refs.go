@@ -29,7 +29,7 @@ func (r *Resources) checkReferences() error {
 		errs = append(errs, checkRouteClusters(rc, clusters, vhosts))
 	}
 	for _, l := range r.Listeners {
-		for _, hcm := range listenerHCMs(l) {
+		for _, hcm := range r.listenerHCMs(l) {
 			errs = append(errs, checkHCM(l.Name, hcm, clusters, routeConfigs))
 		}
 	}
@@ -70,8 +70,12 @@ func missingCluster(rt *routev3.Route, clusters map[string]*clusterv3.Cluster) (
 }
 
 // listenerHCMs unpacks the HTTP connection managers of a listener: in its filter chains and
-// in its api_listener. One that does not unpack is reported by Validate's Any check.
-func listenerHCMs(l *listenerv3.Listener) []*hcmv3.HttpConnectionManager {
+// in its api_listener. One that does not unpack is reported by Validate's Any check. An api
+// listener of this Resources' Translator needs no unpacking: the message it packed is known.
+func (r *Resources) listenerHCMs(l *listenerv3.Listener) []*hcmv3.HttpConnectionManager {
+	if hcm := r.checked.packedHCM(l); hcm != nil {
+		return []*hcmv3.HttpConnectionManager{hcm}
+	}
 	var anys []*anypb.Any
 	for _, fc := range append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...) {
 		for _, f := range fc.GetFilters() {

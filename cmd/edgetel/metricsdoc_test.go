@@ -7,8 +7,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgetel/edgetel/als/loki"
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/sink"
+	"github.com/edgetel/edgetel/tracing/jaeger"
 	"github.com/edgetel/edgetel/xds"
 )
 
@@ -27,7 +29,8 @@ func TestEveryMetricIsDocumented(t *testing.T) {
 	if err := x.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	s, err := sink.New(sink.Config{}, nil, nil)
+	// Exporters register their metrics only when configured; they connect on first use.
+	s, err := sink.New(sink.Config{Loki: loki.Config{URL: "http://127.0.0.1:1"}, Jaeger: jaeger.Config{Endpoint: "127.0.0.1:1"}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

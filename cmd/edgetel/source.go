@@ -29,14 +29,17 @@ func (f *sourceFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.namespace, "namespace", "", "with --kubernetes, watch EdgeRoutes in this namespace only (default: all)")
 }
 
-// endpointSink takes the endpoints of Kubernetes backends; the xDS server is one.
+// endpointSink takes what the xDS server needs from Kubernetes besides policies: the
+// endpoints of backends and of the sink, and the listeners' TLS certificates. The xDS server
+// is one.
 type endpointSink interface {
 	SetEndpoints(cluster string, eps []model.Endpoint)
 	SetSinkEndpoints(eps []model.Endpoint)
+	SetSecrets(secrets map[string]model.Secret)
 }
 
 // policySourceComponent feeds store from the chosen source until shutdown. With Kubernetes it
-// also hands endpoints to eps (may be nil) and writes each policy's status.
+// also hands endpoints and certificates to eps (may be nil) and writes each policy's status.
 func policySourceComponent(f sourceFlags, store *config.Store, eps endpointSink) (named, error) {
 	if f.kubernetes {
 		return kubeSource(f, store, eps)
@@ -118,8 +121,15 @@ func kubeSource(f sourceFlags, store *config.Store, eps endpointSink) (named, er
 }
 
 func applyKubeState(ctx context.Context, k *config.Kube, store *config.Store, eps endpointSink, st config.KubeState) {
+	if eps != nil {
+		// Before the model: a listener it adds then finds its certificate served.
+		eps.SetSecrets(st.Secrets)
+	}
 	state := store.Update(st.Policies, nil)
 	logState(state)
+	if state.Edge != nil {
+		k.KeepSecrets(config.SecretNames(state.Edge))
+	}
 	if eps != nil && state.Edge != nil {
 		for cluster, list := range config.EndpointsForModel(state.Edge, st.Endpoints) {
 			if cluster == config.SinkClusterName {
