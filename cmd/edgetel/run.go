@@ -100,7 +100,7 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 	http := serve.NewHTTP(f.httpAddr, reg)
 	var appliers []config.Applier
 	var parts []named
-	var eps endpointSink
+	var eps config.KubeTarget
 
 	if h.xds {
 		x, err := xds.NewServer(xds.Config{ListenAddress: f.xdsAddr, Logger: slog.Default()})

@@ -10,7 +10,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/edgetel/edgetel/config"
-	"github.com/edgetel/edgetel/model"
 )
 
 // sourceFlags choose where policies come from: a directory, Kubernetes, or the examples.
@@ -29,18 +28,9 @@ func (f *sourceFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.namespace, "namespace", "", "with --kubernetes, watch EdgeRoutes in this namespace only (default: all)")
 }
 
-// endpointSink takes what the xDS server needs from Kubernetes besides policies: the
-// endpoints of backends and of the sink, and the listeners' TLS certificates. The xDS server
-// is one.
-type endpointSink interface {
-	SetEndpoints(cluster string, eps []model.Endpoint)
-	SetSinkEndpoints(eps []model.Endpoint)
-	SetSecrets(secrets map[string]model.Secret)
-}
-
 // policySourceComponent feeds store from the chosen source until shutdown. With Kubernetes it
 // also hands endpoints and certificates to eps (may be nil) and writes each policy's status.
-func policySourceComponent(f sourceFlags, store *config.Store, eps endpointSink) (named, error) {
+func policySourceComponent(f sourceFlags, store *config.Store, eps config.KubeTarget) (named, error) {
 	if f.kubernetes {
 		return kubeSource(f, store, eps)
 	}
@@ -77,7 +67,7 @@ func dirSource(f sourceFlags, store *config.Store) named {
 	}}
 }
 
-func kubeSource(f sourceFlags, store *config.Store, eps endpointSink) (named, error) {
+func kubeSource(f sourceFlags, store *config.Store, eps config.KubeTarget) (named, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = f.kubeconfig
 	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
@@ -99,14 +89,12 @@ func kubeSource(f sourceFlags, store *config.Store, eps endpointSink) (named, er
 			lctx, cancel = context.WithCancel(context.Background())
 			go func() {
 				defer close(done)
-				for {
-					select {
-					case <-lctx.Done():
-						return
-					case st := <-k.Updates():
-						applyKubeState(lctx, k, store, eps, st)
+				k.Run(lctx, store, eps, func(state config.State, err error) {
+					logState(state)
+					if err != nil {
+						slog.Warn("kubernetes", "err", err)
 					}
-				}
+				})
 			}()
 			return nil
 		},
@@ -118,30 +106,6 @@ func kubeSource(f sourceFlags, store *config.Store, eps endpointSink) (named, er
 			return k.Shutdown(ctx)
 		},
 	}}, nil
-}
-
-func applyKubeState(ctx context.Context, k *config.Kube, store *config.Store, eps endpointSink, st config.KubeState) {
-	if eps != nil {
-		// Before the model: a listener it adds then finds its certificate served.
-		eps.SetSecrets(st.Secrets)
-	}
-	state := store.Update(st.Policies, nil)
-	logState(state)
-	if state.Edge != nil {
-		k.KeepSecrets(config.SecretNames(state.Edge))
-	}
-	if eps != nil && state.Edge != nil {
-		for cluster, list := range config.EndpointsForModel(state.Edge, st.Endpoints) {
-			if cluster == config.SinkClusterName {
-				eps.SetSinkEndpoints(list)
-				continue
-			}
-			eps.SetEndpoints(cluster, list)
-		}
-	}
-	if err := k.WriteStatus(ctx, state.Verdicts); err != nil {
-		slog.Warn("writing policy status", "err", err)
-	}
 }
 
 // logState logs what an update did: one line for the result, one per problem.
