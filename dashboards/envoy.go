@@ -1,8 +1,6 @@
 package dashboards
 
 import (
-	"strings"
-
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
@@ -30,10 +28,6 @@ var EnvoyStats = []EnvoyStat{
 // EnvoyRequests is Envoy's count of the cluster's requests, the denominator of the
 // access-log completeness ratio.
 const EnvoyRequests = "edgetel_envoy_cluster_upstream_rq_total"
-
-// PendingMetrics reports whether a metric name is one of Envoy's stats, which have data
-// only where Envoy sends its stats to the sink (the simulator may be told not to).
-func PendingMetrics(name string) bool { return strings.HasPrefix(name, "edgetel_envoy_") }
 
 // upstreamPanels show the Envoy stats of the route's cluster, and how complete the access
 // log is: entries the sink saw over the requests Envoy counted, for every route of the

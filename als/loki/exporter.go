@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/model"
@@ -40,9 +41,10 @@ var ErrAlreadyStarted = errors.New("loki: exporter already started")
 
 // entry is one line waiting for Loki. line is owned by the entry.
 type entry struct {
-	ts   int64 // Unix nanoseconds of the request's start
-	st   *stream
-	line []byte
+	ts     int64 // Unix nanoseconds of the request's start
+	queued int64 // Unix nanoseconds of when the sink buffered it: the export lag's start
+	st     *stream
+	line   []byte
 }
 
 // Exporter sends access-log records to Loki. Register it, a prometheus.Collector, for its
@@ -103,12 +105,13 @@ func (x *Exporter) SetModel(e *model.Edge) { x.routing.Store(newRouting(e, x.cfg
 // line, once) and never waits for Loki. Safe for concurrent use.
 func (x *Exporter) ConsumeRecords(batch []als.Record) {
 	rt := x.routing.Load()
+	now := time.Now().UnixNano()
 	x.fmtMu.Lock()
 	defer x.fmtMu.Unlock()
 	for i := range batch {
 		r := &batch[i]
 		x.scratch = appendLine(x.scratch[:0], r, rt.redactQuery)
-		x.enqueue(entry{ts: r.Start.UnixNano(), st: rt.streamOf(r)}, x.scratch)
+		x.enqueue(entry{ts: r.Start.UnixNano(), queued: now, st: rt.streamOf(r)}, x.scratch)
 	}
 }
 

@@ -97,6 +97,7 @@ func (s *sender) sendBatch(ctx context.Context) {
 		if err == nil {
 			x.tel.batchesSent.Inc()
 			x.tel.linesSent.Add(float64(len(s.batch)))
+			x.tel.exportLag.Set(oldestLag(s.batch, time.Now()))
 			return
 		}
 		drop := x.tel.droppedSendFailed
@@ -207,4 +208,16 @@ func (x *Exporter) post(ctx context.Context, body []byte) error {
 		return &errStatus{code: resp.StatusCode, body: string(bytes.TrimSpace(msg))}
 	}
 	return nil
+}
+
+// oldestLag is how long the oldest line of batch waited in the sink before Loki took it.
+func oldestLag(batch []entry, now time.Time) float64 {
+	if len(batch) == 0 {
+		return 0
+	}
+	oldest := batch[0].queued
+	for _, e := range batch[1:] {
+		oldest = min(oldest, e.queued)
+	}
+	return now.Sub(time.Unix(0, oldest)).Seconds()
 }

@@ -20,6 +20,7 @@ type telemetry struct {
 	collectors []prometheus.Collector
 
 	linesSent, batchesSent, batchesFailed, retries prometheus.Counter
+	exportLag                                      prometheus.Gauge
 	droppedBufferFull, droppedSendFailed           prometheus.Counter
 	droppedRejected, droppedShutdown               prometheus.Counter
 	droppedNotRunning                              prometheus.Counter
@@ -41,10 +42,12 @@ func newTelemetry(lines, bytes *atomic.Int64) *telemetry {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
 	t := &telemetry{
-		linesSent:         counter("lines_sent_total", "Access-log lines Loki accepted."),
-		batchesSent:       counter("batches_sent_total", "Push requests Loki accepted."),
-		batchesFailed:     counter("batches_failed_total", "Batches dropped after a refusal, their last retry, or shutdown."),
-		retries:           counter("retries_total", "Push requests retried after a 429, a 5xx or a connection error."),
+		linesSent:     counter("lines_sent_total", "Access-log lines Loki accepted."),
+		batchesSent:   counter("batches_sent_total", "Push requests Loki accepted."),
+		batchesFailed: counter("batches_failed_total", "Batches dropped after a refusal, their last retry, or shutdown."),
+		retries:       counter("retries_total", "Push requests retried after a 429, a 5xx or a connection error."),
+		exportLag: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "export_lag_seconds",
+			Help: "How long the oldest line of the last batch Loki accepted waited in the sink: the export lag."}),
 		droppedBufferFull: dropped.WithLabelValues(dropBufferFull),
 		droppedSendFailed: dropped.WithLabelValues(dropSendFailed),
 		droppedRejected:   dropped.WithLabelValues(dropRejected),
@@ -61,7 +64,7 @@ func newTelemetry(lines, bytes *atomic.Int64) *telemetry {
 		Help: "Bytes of lines waiting for Loki, the batch being sent included.",
 	}, func() float64 { return float64(bytes.Load()) })
 	t.collectors = []prometheus.Collector{
-		t.linesSent, t.batchesSent, t.batchesFailed, t.retries, dropped, duration, bufLines, bufBytes,
+		t.linesSent, t.batchesSent, t.batchesFailed, t.retries, t.exportLag, dropped, duration, bufLines, bufBytes,
 	}
 	return t
 }

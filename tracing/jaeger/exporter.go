@@ -249,6 +249,7 @@ func (e *Exporter) ConsumeJoined(batch []join.Joined) {
 // queue is full. The caller holds mu (read or write) and has seen the exporter running.
 func (e *Exporter) enqueueLocked(it item) {
 	e.queued.Add(1)
+	it.queued = time.Now()
 	select {
 	case e.queue <- it:
 	default:

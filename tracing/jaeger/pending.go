@@ -18,6 +18,7 @@ type item struct {
 	span        ptrace.Span
 	from        *origin
 	synthesized bool
+	queued      time.Time // when it entered the export queue: the export lag's start
 }
 
 // held is a span waiting for the join.

@@ -93,6 +93,7 @@ func (s *sender) send(batch []item) {
 			fr := min(rejected, forwarded)
 			s.tel.exportedForwarded.Add(float64(forwarded - fr))
 			s.tel.exportedSynthesized.Add(float64(synth - (rejected - fr)))
+			s.tel.exportLag.Set(oldestLag(batch, time.Now()))
 			return
 		}
 		s.tel.failures.Inc()
@@ -168,4 +169,19 @@ func copyScope(ss ptrace.ScopeSpans) pcommon.InstrumentationScope {
 	s := pcommon.NewInstrumentationScope()
 	ss.Scope().CopyTo(s)
 	return s
+}
+
+// oldestLag is how long the oldest span of batch waited in the export queue before Jaeger
+// took it.
+func oldestLag(batch []item, now time.Time) float64 {
+	if len(batch) == 0 {
+		return 0
+	}
+	oldest := batch[0].queued
+	for _, it := range batch[1:] {
+		if it.queued.Before(oldest) {
+			oldest = it.queued
+		}
+	}
+	return now.Sub(oldest).Seconds()
 }

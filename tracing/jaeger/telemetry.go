@@ -37,6 +37,7 @@ type telemetry struct {
 	dropped                                   map[string]prometheus.Counter
 	unjoined                                  map[string]prometheus.Counter
 	queue, pending                            prometheus.Collector // gauges
+	exportLag                                 prometheus.Gauge
 }
 
 func newTelemetry(queued, pendingSpans func() float64) *telemetry {
@@ -80,10 +81,12 @@ func newTelemetry(queued, pendingSpans func() float64) *telemetry {
 		unjoined:            byUnjoined,
 		queue:               gauge("queue_spans", "Spans waiting in the export queue.", queued),
 		pending:             gauge("pending_spans", "Spans waiting for the join.", pendingSpans),
+		exportLag: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: telemetryNS, Subsystem: telemetrySubsys,
+			Name: "export_lag_seconds", Help: "How long the oldest span of the last batch Jaeger accepted waited in the export queue: the export lag."}),
 	}
 	t.collectors = []prometheus.Collector{
 		t.received, t.synthesized, t.enriched, t.failures, exported, dropped, unjoined,
-		t.queue, t.pending,
+		t.queue, t.pending, t.exportLag,
 	}
 	return t
 }
