@@ -79,7 +79,7 @@ func BenchmarkReceive(b *testing.B) {
 		if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, raw); err != nil {
 			return err
 		}
-		return d.Decode(raw.buf, batch)
+		return d.Decode(raw.Buf, batch)
 	})
 }
 

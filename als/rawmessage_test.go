@@ -24,52 +24,52 @@ func TestRawMessageThroughProto(t *testing.T) {
 			t.Fatal(err)
 		}
 		clear(in)
-		if !bytes.Equal(m.buf, first) {
+		if !bytes.Equal(m.Buf, first) {
 			t.Error("the message changed with the buffer it was unmarshalled from")
 		}
 	})
 	t.Run("proto.Unmarshal into a used message replaces its bytes without allocating", func(t *testing.T) {
-		m := rawMessage{buf: make([]byte, 0, len(first)+len(second))}
+		m := rawMessage{Buf: make([]byte, 0, len(first)+len(second))}
 		allocs := testing.AllocsPerRun(100, func() {
 			if err := proto.Unmarshal(second, &m); err != nil {
 				t.Fatal(err)
 			}
 		})
-		if allocs != 0 || !bytes.Equal(m.buf, second) {
-			t.Errorf("got %d bytes with %v allocations, want the second message with none", len(m.buf), allocs)
+		if allocs != 0 || !bytes.Equal(m.Buf, second) {
+			t.Errorf("got %d bytes with %v allocations, want the second message with none", len(m.Buf), allocs)
 		}
 	})
 	t.Run("proto.UnmarshalOptions with DiscardUnknown keeps every byte", func(t *testing.T) {
 		var m rawMessage
-		if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(first, &m); err != nil || !bytes.Equal(m.buf, first) {
-			t.Errorf("got %v, %d bytes", err, len(m.buf))
+		if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(first, &m); err != nil || !bytes.Equal(m.Buf, first) {
+			t.Errorf("got %v, %d bytes", err, len(m.Buf))
 		}
 	})
 	t.Run("proto.Marshal and proto.Size give the bytes unchanged", func(t *testing.T) {
-		m := &rawMessage{buf: first}
+		m := &rawMessage{Buf: first}
 		if got := mustMarshal(t, m); !bytes.Equal(got, first) || proto.Size(m) != len(first) {
 			t.Errorf("marshalled %d bytes, size %d, want %d", len(got), proto.Size(m), len(first))
 		}
 	})
 	t.Run("proto.Merge is concatenation, which merges as protobuf does", func(t *testing.T) {
-		m := &rawMessage{buf: bytes.Clone(first)}
-		proto.Merge(m, &rawMessage{buf: second})
+		m := &rawMessage{Buf: bytes.Clone(first)}
+		proto.Merge(m, &rawMessage{Buf: second})
 		var want accesslogv3.StreamAccessLogsMessage
 		proto.Unmarshal(first, &want)
 		(proto.UnmarshalOptions{Merge: true}).Unmarshal(second, &want)
-		if d := diff(expect(&want, nil, nil), got(decodeOne(t, m.buf, huge))); d != "" {
+		if d := diff(expect(&want, nil, nil), got(decodeOne(t, m.Buf, huge))); d != "" {
 			t.Errorf("merged message differs (-want +got):\n%s", d)
 		}
 	})
 	t.Run("proto.Clone and proto.Equal see the bytes", func(t *testing.T) {
-		m := &rawMessage{buf: first}
+		m := &rawMessage{Buf: first}
 		c := proto.Clone(m)
-		if !proto.Equal(m, c) || proto.Equal(m, &rawMessage{buf: second}) {
+		if !proto.Equal(m, c) || proto.Equal(m, &rawMessage{Buf: second}) {
 			t.Error("Clone or Equal does not follow the bytes")
 		}
 	})
 	t.Run("reflection names the message and shows no known field", func(t *testing.T) {
-		m := (&rawMessage{buf: first}).ProtoReflect()
+		m := (&rawMessage{Buf: first}).ProtoReflect()
 		want := (&accesslogv3.StreamAccessLogsMessage{}).ProtoReflect().Descriptor().FullName()
 		fields := 0
 		m.Range(func(protoreflect.FieldDescriptor, protoreflect.Value) bool { fields++; return true })
@@ -88,8 +88,8 @@ func TestRawMessageThroughGRPCCodec(t *testing.T) {
 	// Split across two buffers, as a message read in two frames arrives.
 	in := mem.BufferSlice{mem.SliceBuffer(wire[:100]), mem.SliceBuffer(wire[100:])}
 	var m rawMessage
-	if err := codec.Unmarshal(in, &m); err != nil || !bytes.Equal(m.buf, wire) {
-		t.Fatalf("Unmarshal: %v, %d bytes of %d", err, len(m.buf), len(wire))
+	if err := codec.Unmarshal(in, &m); err != nil || !bytes.Equal(m.Buf, wire) {
+		t.Fatalf("Unmarshal: %v, %d bytes of %d", err, len(m.Buf), len(wire))
 	}
 	out, err := codec.Marshal(&m)
 	if err != nil || !bytes.Equal(out.Materialize(), wire) {

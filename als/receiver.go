@@ -165,7 +165,7 @@ type envoyStream struct {
 // receive decodes one message and hands it on. An error ends the stream.
 func (s *envoyStream) receive(b *batch) error {
 	r := s.r
-	if err := s.dec.Decode(b.raw.buf, &b.Batch); err != nil {
+	if err := s.dec.Decode(b.raw.Buf, &b.Batch); err != nil {
 		r.tel.messages.Inc()
 		r.tel.malformed.Inc()
 		r.release(b)
@@ -187,7 +187,7 @@ func (s *envoyStream) receive(b *batch) error {
 
 // enqueue hands b to the workers without waiting: if they are behind, b is dropped.
 func (r *Receiver) enqueue(b *batch) error {
-	b.cost = int64(len(b.raw.buf)) + int64(len(b.Records))*recordBytes
+	b.cost = int64(len(b.raw.Buf)) + int64(len(b.Records))*recordBytes
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.queue == nil {
@@ -225,7 +225,7 @@ func (r *Receiver) running() bool {
 
 // release returns b to the pool, unless one large message made it too big to keep.
 func (r *Receiver) release(b *batch) {
-	if cap(b.raw.buf) > retainMessageBytes || cap(b.Records) > retainRecords {
+	if cap(b.raw.Buf) > retainMessageBytes || cap(b.Records) > retainRecords {
 		return
 	}
 	b.reset()

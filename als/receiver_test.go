@@ -89,7 +89,7 @@ func send(t *testing.T, client accesslogv3.AccessLogServiceClient, msgs ...any) 
 	}
 	for _, m := range msgs {
 		if raw, ok := m.([]byte); ok {
-			m = &rawMessage{buf: raw}
+			m = &rawMessage{Buf: raw}
 		}
 		if err := stream.SendMsg(m); err != nil {
 			break // the server ended the stream; CloseAndRecv says why

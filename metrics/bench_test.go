@@ -55,7 +55,7 @@ func BenchmarkReceiveFlush(b *testing.B) {
 	b.SetBytes(int64(len(wire)))
 	b.ReportAllocs()
 	for b.Loop() {
-		st.raw.buf = wire
+		st.raw.Buf = wire
 		st.receive()
 	}
 	b.ReportMetric(float64(len(msg.EnvoyMetrics)), "families/op")

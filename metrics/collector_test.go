@@ -100,7 +100,7 @@ func TestTheReceiverExportsItsOwnTelemetryExactly(t *testing.T) {
 		{0x12, 0x7f}, // cut short
 		{0x12, 0x7f},
 	} {
-		st.raw.buf = wire
+		st.raw.Buf = wire
 		st.receive()
 	}
 	const want = `

@@ -214,7 +214,7 @@ func TestOverGRPCAMalformedMessageIsCountedAndTheStreamGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A rawMessage marshals to its bytes unchanged: a message cut short.
-	if err := stream.SendMsg(&rawMessage{buf: []byte{0x12, 0x7f, 0x0a}}); err != nil {
+	if err := stream.SendMsg(&rawMessage{Buf: []byte{0x12, 0x7f, 0x0a}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := stream.Send(message("", counterFamily(StatRetries, "ext_127_0_0_1_9004", 3),

@@ -88,7 +88,7 @@ type envoyStream struct {
 func (s *envoyStream) receive() {
 	r := s.r
 	defer s.release()
-	if err := r.dec.decode(s.raw.buf, &s.msg); err != nil {
+	if err := r.dec.decode(s.raw.Buf, &s.msg); err != nil {
 		r.tel.messages.Inc()
 		r.tel.malformed.Inc()
 		if !s.malformed {
@@ -106,8 +106,8 @@ func (s *envoyStream) receive() {
 // release drops the views of the message, and its buffer if one large message grew it.
 func (s *envoyStream) release() {
 	s.msg.reset()
-	if cap(s.raw.buf) > retainMessageBytes {
-		s.raw.buf = nil
+	if cap(s.raw.Buf) > retainMessageBytes {
+		s.raw.Buf = nil
 	}
 }
 
