@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/als/loki"
+	alsotlp "github.com/edgetel/edgetel/als/otlp"
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/join"
 	"github.com/edgetel/edgetel/metrics"
@@ -45,6 +46,9 @@ type Config struct {
 	StopGrace time.Duration
 	// ALS configures the access-log receiver.
 	ALS als.ReceiverConfig
+	// OTLPLogs configures the receiver of access logs as OTLP logs (Envoy's OpenTelemetry
+	// access logger); its records go where the access-log receiver's go.
+	OTLPLogs alsotlp.ReceiverConfig
 	// Metrics configures the metrics-service receiver and the Envoy stats it keeps.
 	Metrics metrics.Config
 	// Tracing configures the OTLP trace receiver, Join the join of access logs and spans.
@@ -75,7 +79,7 @@ func (c Config) Validate() error {
 	case c.StopGrace < 0:
 		return fmt.Errorf("%w: StopGrace is %s", ErrInvalidConfig, c.StopGrace)
 	}
-	if err := c.ALS.Validate(); err != nil {
+	if err := errors.Join(c.ALS.Validate(), c.OTLPLogs.Validate()); err != nil {
 		return err
 	}
 	var lokiErr error
@@ -105,6 +109,7 @@ type Sink struct {
 	log      *slog.Logger
 	acct     *slo.Accountant
 	receiver *als.Receiver
+	otlpLogs *alsotlp.Receiver
 	stats    *metrics.Store
 	statsRx  *metrics.Receiver
 	traces   *tracing.Receiver
@@ -181,6 +186,10 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 	)
 	accesslogv3.RegisterAccessLogServiceServer(s.server, s.receiver)
+	if s.otlpLogs, err = alsotlp.NewReceiver(cfg.OTLPLogs, logs, logger.With("receiver", "otlp-logs")); err != nil {
+		return nil, err
+	}
+	s.otlpLogs.Register(s.server)
 	metricsv3.RegisterMetricsServiceServer(s.server, s.statsRx)
 	// The exporter takes each span before the join can emit it (see package jaeger).
 	var spans tracing.Consumer = s.join
@@ -216,7 +225,7 @@ func (s *Sink) EnvoyStats() *metrics.Store { return s.stats }
 
 // Collectors are the sink's metrics: SLIs, Envoy stats and its own telemetry.
 func (s *Sink) Collectors() []prometheus.Collector {
-	cs := []prometheus.Collector{s.acct, s.receiver, s.stats, s.statsRx, s.traces, s.join}
+	cs := []prometheus.Collector{s.acct, s.receiver, s.otlpLogs, s.stats, s.statsRx, s.traces, s.join}
 	if s.jaeger != nil {
 		cs = append(cs, s.jaeger)
 	}
@@ -234,7 +243,7 @@ func (s *Sink) Start(ctx context.Context) error {
 		return errors.New("sink: Start called twice")
 	}
 	// Each stage before the stages that feed it, so that nothing finds it stopped.
-	if err := errors.Join(s.startJaeger(ctx), s.startLoki(ctx), s.join.Start(ctx), s.traces.Start(ctx), s.receiver.Start(ctx)); err != nil {
+	if err := errors.Join(s.startJaeger(ctx), s.startLoki(ctx), s.join.Start(ctx), s.traces.Start(ctx), s.receiver.Start(ctx), s.otlpLogs.Start(ctx)); err != nil {
 		_ = s.stopPipeline(ctx)
 		return err
 	}
@@ -302,7 +311,7 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 // stopPipeline drains the receivers into the accounting and the join, then the join into
 // its consumer, then the Jaeger exporter, so that nothing received is left behind.
 func (s *Sink) stopPipeline(ctx context.Context) error {
-	err := errors.Join(s.receiver.Shutdown(ctx), s.traces.Shutdown(ctx), s.join.Shutdown(ctx))
+	err := errors.Join(s.receiver.Shutdown(ctx), s.otlpLogs.Shutdown(ctx), s.traces.Shutdown(ctx), s.join.Shutdown(ctx))
 	if s.jaeger != nil {
 		err = errors.Join(err, s.jaeger.Shutdown(ctx))
 	}

@@ -1,0 +1,222 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/edgetel/edgetel/als"
+)
+
+// ErrAlreadyStarted is returned by Start on a receiver that is running.
+var ErrAlreadyStarted = errors.New("otlp logs: receiver already started")
+
+// errNotRunning answers a request that arrives while the receiver is stopped: Unavailable
+// is retryable in OTLP.
+var errNotRunning = status.Error(codes.Unavailable, "OTLP logs receiver is not running")
+
+// Retention bounds for pooled batches: a batch that grew for one large request is not kept.
+const (
+	retainRecords = 4096
+	retainBytes   = 1 << 20
+	recordBytes   = int64(unsafe.Sizeof(als.Record{}))
+)
+
+// Receiver is OTLP's logs service (opentelemetry.proto.collector.logs.v1.LogsService) over
+// gRPC, as Envoy's OpenTelemetry access logger sends to it. Register it on a gRPC server
+// with Register; it needs no server options.
+//
+// Each request is decoded by pdata on its gRPC goroutine, its log records are mapped once
+// into als.Record values (see the package comment), and the batch goes to a bounded queue
+// that Workers goroutines drain into the als.Consumer. The answer does not wait for the
+// consumer:
+//
+//   - a request that does not decode: InvalidArgument (not retryable), counted;
+//   - records whose values do not parse, or past MaxRecordsPerRequest: rejected, counted,
+//     and reported in the response's partial success (not retryable);
+//   - a full queue: the request's records are dropped, counted, and reported the same way
+//     (Envoy's logger does not retry a failed Export: it is lost either way, and a partial
+//     success keeps the sender's view and the drop counter equal);
+//   - a receiver that is not running: Unavailable (retryable), counted as dropped.
+//
+// The receiver's self-telemetry (edgetel_otlp_logs_*) is collected by registering the
+// Receiver itself, a prometheus.Collector, with a registry.
+type Receiver struct {
+	cfg         ReceiverConfig
+	next        als.Consumer
+	log         *slog.Logger
+	tel         *telemetry
+	batches     sync.Pool // of *batch
+	queuedBytes atomic.Int64
+
+	mu    sync.RWMutex  // held for writing to start and stop, for reading to enqueue
+	queue chan *batch   // nil unless running
+	done  chan struct{} // closed when the last run's workers have returned
+}
+
+var _ logsService = (*Receiver)(nil)
+
+// batch is an accepted request on its way to the consumer; the unit of reuse.
+type batch struct {
+	cost int64 // what it counts against QueueBytes while queued
+	Batch
+}
+
+// NewReceiver returns a receiver that gives what it accepts to next. Its logger may be nil.
+func NewReceiver(cfg ReceiverConfig, next als.Consumer, logger *slog.Logger) (*Receiver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if next == nil {
+		return nil, fmt.Errorf("%w: no consumer", ErrInvalidConfig)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Receiver{cfg: cfg.withDefaults(), next: next, log: logger}
+	r.tel = newTelemetry(&r.queuedBytes)
+	r.batches.New = func() any { return new(batch) }
+	return r, nil
+}
+
+// Register adds the logs service to s. Call it before s serves.
+func (r *Receiver) Register(s grpc.ServiceRegistrar) { s.RegisterService(&serviceDesc, r) }
+
+// Start starts the workers that feed the consumer. It returns at once; the workers run
+// until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
+func (r *Receiver) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue != nil {
+		return ErrAlreadyStarted
+	}
+	queue, done := make(chan *batch, r.cfg.QueueRequests), make(chan struct{})
+	var workers sync.WaitGroup
+	for range r.cfg.Workers {
+		workers.Go(func() { r.deliver(queue) })
+	}
+	go func() { workers.Wait(); close(done) }()
+	r.queue, r.done = queue, done
+	return nil
+}
+
+// Shutdown stops taking requests, then waits until the consumer has been given every batch
+// already queued, or until ctx ends. It is safe to call twice, and without Start.
+func (r *Receiver) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	if r.queue != nil {
+		close(r.queue)
+		r.queue = nil
+	}
+	done := r.done
+	r.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("otlp logs: receiver shutdown: %w", ctx.Err())
+	}
+}
+
+// export takes one decoded request; see the Receiver's comment for what it answers.
+func (r *Receiver) export(_ context.Context, req plogotlp.ExportRequest, wireBytes int) (*wireResponse, error) {
+	ld := req.Logs()
+	n := ld.LogRecordCount()
+	r.tel.requests.Inc()
+	r.tel.received.Add(float64(n))
+	if !r.running() {
+		r.tel.droppedNotRunning.Add(float64(n))
+		return nil, errNotRunning
+	}
+	b := r.batches.Get().(*batch)
+	x := extract(ld, limits{maxRecords: r.cfg.MaxRecordsPerRequest, maxValue: r.cfg.MaxValueBytes}, &b.Batch)
+	r.tel.observe(x)
+	var why []string
+	if x.invalid > 0 {
+		why = append(why, strconv.Itoa(x.invalid)+" with a value that does not parse (first: "+x.firstInvalid+")")
+	}
+	if x.overLimit > 0 {
+		why = append(why, strconv.Itoa(x.overLimit)+" past the limit of "+
+			strconv.Itoa(r.cfg.MaxRecordsPerRequest)+" per request")
+	}
+	rejected := x.invalid + x.overLimit
+	if len(b.Records) == 0 {
+		r.release(b)
+	} else if dropped, err := r.enqueue(b, wireBytes); err != nil {
+		return nil, err
+	} else if dropped > 0 {
+		rejected += dropped
+		why = append(why, strconv.Itoa(dropped)+" dropped because the sink is behind")
+	}
+	if rejected == 0 {
+		return accepted, nil
+	}
+	return partialSuccess(rejected, "log records not accepted: "+strings.Join(why, "; ")), nil
+}
+
+// enqueue hands b to the workers without waiting. If they are behind, b is dropped and
+// the number of its records returned; if the receiver stopped meanwhile, errNotRunning.
+func (r *Receiver) enqueue(b *batch, wireBytes int) (dropped int, err error) {
+	n := len(b.Records)
+	b.cost = int64(wireBytes) + int64(n)*recordBytes + int64(len(b.buf))
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.queue == nil {
+		r.tel.droppedNotRunning.Add(float64(n))
+		r.release(b)
+		return 0, errNotRunning
+	}
+	if r.queuedBytes.Add(b.cost) <= r.cfg.QueueBytes {
+		select {
+		case r.queue <- b:
+			return 0, nil
+		default:
+		}
+	}
+	r.queuedBytes.Add(-b.cost)
+	r.tel.droppedQueueFull.Add(float64(n))
+	r.release(b)
+	return n, nil
+}
+
+// deliver gives queued batches to the consumer until the queue is closed and empty.
+func (r *Receiver) deliver(queue <-chan *batch) {
+	for b := range queue {
+		r.next.ConsumeRecords(b.Records)
+		r.tel.delivered.Add(float64(len(b.Records)))
+		r.queuedBytes.Add(-b.cost)
+		r.release(b)
+	}
+}
+
+func (r *Receiver) running() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.queue != nil
+}
+
+// release returns b to the pool unless one large request made it too big to keep.
+func (r *Receiver) release(b *batch) {
+	if cap(b.Records) > retainRecords || cap(b.buf) > retainBytes {
+		return
+	}
+	clear(b.Records) // drop the views, so that the pool does not pin old buffers
+	b.Records = b.Records[:0]
+	b.buf = b.buf[:0]
+	b.cost = 0
+	r.batches.Put(b)
+}

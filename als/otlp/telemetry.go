@@ -1,0 +1,90 @@
+package otlp
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Reasons in edgetel_otlp_logs_records_rejected_total and edgetel_otlp_logs_records_dropped_total.
+const (
+	rejectInvalid     = "invalid"      // a numeric attribute or the flags did not parse
+	rejectRecordLimit = "record_limit" // past MaxRecordsPerRequest in one request
+	dropQueueFull     = "queue_full"   // the consumer is behind: queue or its byte budget full
+	dropNotRunning    = "not_running"  // arrived before Start or after Shutdown
+)
+
+const telemetryNS, telemetrySubsys = "edgetel", "otlp_logs"
+
+// telemetry is the receiver's self-telemetry, its hot-path counters resolved once.
+type telemetry struct {
+	collectors []prometheus.Collector
+
+	requests, malformed, received, delivered, truncated prometheus.Counter
+	rejectedInvalid, rejectedLimit                      prometheus.Counter
+	droppedQueueFull, droppedNotRunning                 prometheus.Counter
+}
+
+func newTelemetry(queuedBytes *atomic.Int64) *telemetry {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: telemetryNS, Subsystem: telemetrySubsys, Name: name, Help: help,
+		})
+	}
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: telemetryNS, Subsystem: telemetrySubsys, Name: "records_rejected_total",
+		Help: "Log records refused by the receiver, by reason; the sender is told in the response's partial success.",
+	}, []string{"reason"})
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: telemetryNS, Subsystem: telemetrySubsys, Name: "records_dropped_total",
+		Help: "Log records received but not given to the consumer, by reason; the sender is told (partial success, or Unavailable when not running).",
+	}, []string{"reason"})
+	t := &telemetry{
+		requests:          counter("requests_total", "OTLP logs Export requests that decoded."),
+		malformed:         counter("requests_malformed_total", "Export requests refused whole (InvalidArgument) because they did not decode."),
+		received:          counter("records_received_total", "Log records in Export requests that decoded, including those then rejected or dropped."),
+		delivered:         counter("records_delivered_total", "Log records given to the consumer as access-log records."),
+		truncated:         counter("values_truncated_total", "Attribute values cut to the configured maximum length."),
+		rejectedInvalid:   rejected.WithLabelValues(rejectInvalid),
+		rejectedLimit:     rejected.WithLabelValues(rejectRecordLimit),
+		droppedQueueFull:  dropped.WithLabelValues(dropQueueFull),
+		droppedNotRunning: dropped.WithLabelValues(dropNotRunning),
+	}
+	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetryNS, Subsystem: telemetrySubsys, Name: "queue_bytes",
+		Help: "Bytes of accepted requests waiting for the consumer (wire size plus decoded records).",
+	}, func() float64 { return float64(queuedBytes.Load()) })
+	t.collectors = []prometheus.Collector{
+		t.requests, t.malformed, t.received, t.delivered, t.truncated, rejected, dropped, queued,
+	}
+	return t
+}
+
+// observe counts what extract did to a request.
+func (t *telemetry) observe(x extracted) {
+	if x.invalid > 0 {
+		t.rejectedInvalid.Add(float64(x.invalid))
+	}
+	if x.overLimit > 0 {
+		t.rejectedLimit.Add(float64(x.overLimit))
+	}
+	if x.truncated > 0 {
+		t.truncated.Add(float64(x.truncated))
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (r *Receiver) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range r.tel.collectors {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (r *Receiver) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range r.tel.collectors {
+		c.Collect(ch)
+	}
+}
+
+var _ prometheus.Collector = (*Receiver)(nil)
