@@ -20,6 +20,7 @@ type simFlags struct {
 	rate       float64
 	seed       uint64
 	noIncident bool
+	protocol   string
 }
 
 func (f *simFlags) register(fs *pflag.FlagSet, standalone bool) {
@@ -30,6 +31,7 @@ func (f *simFlags) register(fs *pflag.FlagSet, standalone bool) {
 	fs.Float64Var(&f.rate, "rate", sim.DefaultRate, "requests per second across the fleet")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the traffic: the same seed sends the same requests")
 	fs.BoolVar(&f.noIncident, "no-incident", false, "leave out the scheduled checkout incident")
+	fs.StringVar(&f.protocol, "access-log-protocol", sim.ALSProtocol, "how the fleet sends access logs: als (Envoy's gRPC access-log service) or otlp (Envoy's OpenTelemetry access logger)")
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -65,6 +67,7 @@ func simComponent(f simFlags, store *config.Store, addr func() string) named {
 			}
 			cfg := sim.DefaultConfig(edge)
 			cfg.Address, cfg.Nodes, cfg.Rate, cfg.Seed = addr(), f.nodes, f.rate, f.seed
+			cfg.AccessLogProtocol = f.protocol
 			if f.noIncident {
 				cfg.Incidents = nil
 			}
