@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/edgetel/edgetel/internal/otlpgrpc"
+
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -65,8 +66,6 @@ type Receiver struct {
 	done  chan struct{} // closed when the last run's workers have returned
 }
 
-var _ traceService = (*Receiver)(nil)
-
 // batch is an accepted request on its way to the consumer; the unit of reuse.
 type batch struct {
 	cost int64 // what it counts against QueueBytes while queued
@@ -89,9 +88,6 @@ func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Recei
 	r.batches.New = func() any { return new(batch) }
 	return r, nil
 }
-
-// Register adds the trace service to s. Call it before s serves.
-func (r *Receiver) Register(s grpc.ServiceRegistrar) { s.RegisterService(&serviceDesc, r) }
 
 // Start starts the workers that feed the consumer. It returns at once; the workers run
 // until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
@@ -134,7 +130,7 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 }
 
 // export takes one decoded request; see the Receiver's comment for what it answers.
-func (r *Receiver) export(_ context.Context, req ptraceotlp.ExportRequest, wireBytes int) (*wireResponse, error) {
+func (r *Receiver) export(_ context.Context, req ptraceotlp.ExportRequest, wireBytes int) (*otlpgrpc.Response, error) {
 	td := req.Traces()
 	n := td.SpanCount()
 	r.tel.requests.Inc()
@@ -164,7 +160,7 @@ func (r *Receiver) export(_ context.Context, req ptraceotlp.ExportRequest, wireB
 		why = append(why, strconv.Itoa(dropped)+" dropped because the sink is behind")
 	}
 	if rejected == 0 {
-		return accepted, nil
+		return otlpgrpc.Accepted, nil
 	}
 	return partialSuccess(rejected, "spans not accepted: "+strings.Join(why, "; ")), nil
 }

@@ -119,7 +119,7 @@ func TestAMalformedRequestIsRefusedAndCountedAndTheReceiverGoesOn(t *testing.T) 
 	client, conn := serve(t, r)
 	ctx := testContext(t)
 	var resp garbage
-	err := conn.Invoke(ctx, exportPath, garbage{}, &resp)
+	err := conn.Invoke(ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", garbage{}, &resp)
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("a malformed request: %v, want InvalidArgument", err)
 	}

@@ -154,7 +154,7 @@ func TestAMalformedRequestIsRefusedAndCountedAndTheReceiverGoesOn(t *testing.T) 
 	client, conn := serve(t, r)
 	ctx := testContext(t)
 	var resp garbage
-	if err := conn.Invoke(ctx, exportPath, garbage{}, &resp); status.Code(err) != codes.InvalidArgument {
+	if err := conn.Invoke(ctx, "/opentelemetry.proto.collector.logs.v1.LogsService/Export", garbage{}, &resp); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("a malformed request: %v, want InvalidArgument", err)
 	}
 	if got := testutil.ToFloat64(r.tel.malformed); got != 1 {
