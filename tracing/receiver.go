@@ -11,12 +11,12 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/edgetel/edgetel/internal/otlpgrpc"
-
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/edgetel/edgetel/internal/otlpgrpc"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.

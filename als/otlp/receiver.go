@@ -11,13 +11,12 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/edgetel/edgetel/internal/otlpgrpc"
-
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/internal/otlpgrpc"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
