@@ -6,18 +6,14 @@
 package jaegertest
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,9 +25,6 @@ const readyTimeout = 60 * time.Second
 
 // stopTimeout is how long Stop waits after SIGTERM before it kills the process group.
 const stopTimeout = 15 * time.Second
-
-// setPdeathsig asks the kernel to kill the child when the test binary dies (Linux only).
-var setPdeathsig = func(*syscall.SysProcAttr) {}
 
 // Jaeger is a running Jaeger v2.
 type Jaeger struct {
@@ -49,11 +42,7 @@ type Jaeger struct {
 	t       testing.TB
 	bin     string
 	cfgPath string
-	logPath string
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	proc    testenv.Process
 }
 
 // Start starts Jaeger on free loopback ports and waits until its query API and both OTLP
@@ -62,11 +51,11 @@ func Start(t testing.TB) *Jaeger {
 	t.Helper()
 	j := &Jaeger{t: t, bin: testenv.Tool(t, "jaeger"), Dir: t.TempDir()}
 	j.cfgPath = filepath.Join(j.Dir, "jaeger.yaml")
-	j.logPath = filepath.Join(j.Dir, "jaeger.log")
+	j.proc = testenv.Process{Name: "jaeger", LogPath: filepath.Join(j.Dir, "jaeger.log")}
 	t.Cleanup(func() {
 		j.Stop()
 		if t.Failed() {
-			j.dumpLog()
+			j.proc.DumpLog(t)
 		}
 	})
 	// A free port can be taken between FreePort and Jaeger's bind: retry with new ports.
@@ -149,25 +138,10 @@ exporters:
 
 // start launches the process and waits until it is ready.
 func (j *Jaeger) start() error {
-	logf, err := os.OpenFile(j.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	done, err := j.proc.Start(j.Dir, j.bin, "--config", j.cfgPath)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "--- %s: starting jaeger (otlp %s, query %s)\n", time.Now().Format(time.RFC3339Nano), j.OTLPAddr, j.QueryURL)
-	cmd := exec.Command(j.bin, "--config", j.cfgPath)
-	cmd.Dir = j.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setPdeathsig(cmd.SysProcAttr)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", j.bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	j.mu.Lock()
-	j.cmd, j.done = cmd, done
-	j.mu.Unlock()
 	return j.waitReady(done)
 }
 
@@ -181,7 +155,7 @@ func (j *Jaeger) waitReady(exited <-chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("exited before it was ready: %s", j.logTail())
+			return fmt.Errorf("exited before it was ready: %s", j.proc.LogTail())
 		default:
 		}
 		err := j.probe(client)
@@ -216,24 +190,7 @@ func (j *Jaeger) probe(client *http.Client) error {
 
 // Stop stops Jaeger (SIGTERM to its process group, SIGKILL after 15s) and waits for it to
 // exit. Stored traces are lost. It is idempotent.
-func (j *Jaeger) Stop() {
-	j.mu.Lock()
-	cmd, done := j.cmd, j.done
-	j.cmd, j.done = nil, nil
-	j.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	pgid := cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-}
+func (j *Jaeger) Stop() { j.proc.Stop(stopTimeout) }
 
 // Restart stops Jaeger if it runs and starts it again on the same ports, with empty storage.
 func (j *Jaeger) Restart() {
@@ -245,39 +202,7 @@ func (j *Jaeger) Restart() {
 }
 
 // Running reports whether the Jaeger process is up (started and not stopped or crashed).
-func (j *Jaeger) Running() bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.done == nil {
-		return false
-	}
-	select {
-	case <-j.done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (j *Jaeger) logTail() string {
-	b, err := os.ReadFile(j.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func (j *Jaeger) dumpLog() {
-	b, err := os.ReadFile(j.logPath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		j.t.Logf("jaeger log: %v", err)
-		return
-	}
-	j.t.Logf("jaeger log (%s):\n%s", j.logPath, b)
-}
+func (j *Jaeger) Running() bool { return j.proc.Running() }
 
 // readBody reads a response body, capped at 64 MiB.
 func readBody(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 64<<20)) }

@@ -9,19 +9,15 @@ package lokitest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,9 +29,6 @@ const readyTimeout = 60 * time.Second
 
 // stopTimeout is how long Stop waits after SIGTERM before it kills the process group.
 const stopTimeout = 15 * time.Second
-
-// setPdeathsig asks the kernel to kill the child when the test binary dies (Linux only).
-var setPdeathsig = func(*syscall.SysProcAttr) {}
 
 // Loki is a running Loki.
 type Loki struct {
@@ -49,11 +42,7 @@ type Loki struct {
 	t       testing.TB
 	bin     string
 	cfgPath string
-	logPath string
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	proc    testenv.Process
 }
 
 // Start starts Loki on free loopback ports and waits until /ready says so; it stops with the test,
@@ -62,11 +51,11 @@ func Start(t testing.TB) *Loki {
 	t.Helper()
 	l := &Loki{t: t, bin: testenv.Tool(t, "loki"), Dir: t.TempDir()}
 	l.cfgPath = filepath.Join(l.Dir, "loki.yaml")
-	l.logPath = filepath.Join(l.Dir, "loki.log")
+	l.proc = testenv.Process{Name: "loki", LogPath: filepath.Join(l.Dir, "loki.log")}
 	t.Cleanup(func() {
 		l.Stop()
 		if t.Failed() {
-			l.dumpLog()
+			l.proc.DumpLog(t)
 		}
 	})
 	// A free port can be taken between FreePort and Loki's bind: retry with new ports.
@@ -159,25 +148,10 @@ tracing:
 
 // start launches the process and waits for /ready. The caller holds no lock.
 func (l *Loki) start() error {
-	logf, err := os.OpenFile(l.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	done, err := l.proc.Start(l.Dir, l.bin, "-config.file="+l.cfgPath)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "--- %s: starting loki (%s, grpc %s)\n", time.Now().Format(time.RFC3339Nano), l.URL, l.GRPCAddr)
-	cmd := exec.Command(l.bin, "-config.file="+l.cfgPath)
-	cmd.Dir = l.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setPdeathsig(cmd.SysProcAttr)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", l.bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	l.mu.Lock()
-	l.cmd, l.done = cmd, done
-	l.mu.Unlock()
 	return l.waitReady(done)
 }
 
@@ -188,7 +162,7 @@ func (l *Loki) waitReady(exited <-chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("exited before it was ready: %s", l.logTail())
+			return fmt.Errorf("exited before it was ready: %s", l.proc.LogTail())
 		default:
 		}
 		resp, err := client.Get(l.URL + "/ready")
@@ -208,25 +182,7 @@ func (l *Loki) waitReady(exited <-chan struct{}) error {
 
 // Stop stops Loki (SIGTERM to its process group, SIGKILL after 15s) and waits for it to exit.
 // It is idempotent; the data directory and ports stay reserved for Restart.
-func (l *Loki) Stop() {
-	l.mu.Lock()
-	cmd, done := l.cmd, l.done
-	l.cmd, l.done = nil, nil
-	l.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	pgid := cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
-	}
-	// Anything left in the group (there should be nothing) goes too.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-}
+func (l *Loki) Stop() { l.proc.Stop(stopTimeout) }
 
 // Restart stops Loki if it runs, then starts it again on the same ports with the same data
 // directory, and waits until it is ready. Entries pushed before the stop are kept (WAL replay).
@@ -327,36 +283,4 @@ func (l *Loki) QueryRange(t testing.TB, logql string, start, end time.Time) ([]E
 }
 
 // Running reports whether the Loki process is up (started and not stopped or crashed).
-func (l *Loki) Running() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done == nil {
-		return false
-	}
-	select {
-	case <-l.done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (l *Loki) logTail() string {
-	b, err := os.ReadFile(l.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func (l *Loki) dumpLog() {
-	b, err := os.ReadFile(l.logPath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		l.t.Logf("loki log: %v", err)
-		return
-	}
-	l.t.Logf("loki log (%s):\n%s", l.logPath, b)
-}
+func (l *Loki) Running() bool { return l.proc.Running() }

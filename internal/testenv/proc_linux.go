@@ -1,8 +1,8 @@
-package jaegertest
+package testenv
 
 import "syscall"
 
 func init() {
-	// Kill Jaeger if the test binary dies without running its cleanups (go test -timeout).
+	// Kill the tool if the test binary dies without running its cleanups (go test -timeout).
 	setPdeathsig = func(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
 }

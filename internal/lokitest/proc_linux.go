@@ -1,8 +1,0 @@
-package lokitest
-
-import "syscall"
-
-func init() {
-	// Kill Loki if the test binary dies without running its cleanups (go test -timeout).
-	setPdeathsig = func(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
-}
