@@ -7,12 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/edgetel/edgetel/internal/handoff"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -49,16 +50,12 @@ const (
 type Receiver struct {
 	accesslogv3.UnimplementedAccessLogServiceServer
 
-	cfg         ReceiverConfig
-	next        Consumer
-	log         *slog.Logger
-	tel         *telemetry
-	batches     sync.Pool // of *batch
-	queuedBytes atomic.Int64
-
-	mu    sync.RWMutex  // held for writing to start and stop, for reading to enqueue
-	queue chan *batch   // nil unless running
-	done  chan struct{} // closed when the last run's workers have returned
+	cfg     ReceiverConfig
+	next    Consumer
+	log     *slog.Logger
+	tel     *telemetry
+	batches sync.Pool // of *batch
+	queue   handoff.Queue[*batch]
 }
 
 var _ accesslogv3.AccessLogServiceServer = (*Receiver)(nil)
@@ -83,7 +80,8 @@ func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Recei
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Receiver{cfg: cfg.withDefaults(), next: next, log: logger}
-	r.tel = newTelemetry(&r.queuedBytes)
+	r.queue = handoff.Queue[*batch]{Size: r.cfg.QueueBatches, MaxCost: r.cfg.QueueBytes, Workers: r.cfg.Workers, Deliver: r.deliver}
+	r.tel = newTelemetry(r.queue.Cost())
 	r.batches.New = func() any { return new(batch) }
 	return r, nil
 }
@@ -91,18 +89,9 @@ func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Recei
 // Start starts the workers that feed the consumer. It returns at once; the workers run
 // until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
 func (r *Receiver) Start(context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.queue != nil {
+	if err := r.queue.Start(); err != nil {
 		return ErrAlreadyStarted
 	}
-	queue, done := make(chan *batch, r.cfg.QueueBatches), make(chan struct{})
-	var workers sync.WaitGroup
-	for range r.cfg.Workers {
-		workers.Go(func() { r.deliver(queue) })
-	}
-	go func() { workers.Wait(); close(done) }()
-	r.queue, r.done = queue, done
 	return nil
 }
 
@@ -110,23 +99,10 @@ func (r *Receiver) Start(context.Context) error {
 // batch already queued, or until ctx ends. Open streams end with Unavailable on their next
 // message. It is safe to call twice, and without Start.
 func (r *Receiver) Shutdown(ctx context.Context) error {
-	r.mu.Lock()
-	if r.queue != nil {
-		// No sender can hold the queue now: each checks it under the read lock.
-		close(r.queue)
-		r.queue = nil
+	if err := r.queue.Shutdown(ctx); err != nil {
+		return fmt.Errorf("als: receiver shutdown: %w", err)
 	}
-	done := r.done
-	r.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("als: receiver shutdown: %w", ctx.Err())
-	}
+	return nil
 }
 
 // StreamAccessLogs receives one Envoy stream until it ends.
@@ -188,40 +164,26 @@ func (s *envoyStream) receive(b *batch) error {
 // enqueue hands b to the workers without waiting: if they are behind, b is dropped.
 func (r *Receiver) enqueue(b *batch) error {
 	b.cost = int64(len(b.raw.Buf)) + int64(len(b.Records))*recordBytes
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.queue == nil {
+	switch r.queue.Offer(b, b.cost) {
+	case handoff.Queued:
+		return nil
+	case handoff.Stopped:
 		r.tel.droppedNotRunning.Add(float64(len(b.Records)))
 		r.release(b)
 		return errNotRunning
 	}
-	if r.queuedBytes.Add(b.cost) <= r.cfg.QueueBytes {
-		select {
-		case r.queue <- b:
-			return nil
-		default:
-		}
-	}
-	r.queuedBytes.Add(-b.cost)
 	r.tel.droppedQueueFull.Add(float64(len(b.Records)))
 	r.release(b)
 	return nil
 }
 
-// deliver gives queued batches to the consumer until the queue is closed and empty.
-func (r *Receiver) deliver(queue <-chan *batch) {
-	for b := range queue {
-		r.next.ConsumeRecords(b.Records)
-		r.queuedBytes.Add(-b.cost)
-		r.release(b)
-	}
+// deliver gives a queued batch to the consumer; it runs on the queue's workers.
+func (r *Receiver) deliver(b *batch) {
+	r.next.ConsumeRecords(b.Records)
+	r.release(b)
 }
 
-func (r *Receiver) running() bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.queue != nil
-}
+func (r *Receiver) running() bool { return r.queue.Running() }
 
 // release returns b to the pool, unless one large message made it too big to keep.
 func (r *Receiver) release(b *batch) {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/edgetel/edgetel/internal/handoff"
 	"github.com/edgetel/edgetel/internal/otlpgrpc"
 )
 
@@ -54,16 +54,12 @@ const (
 // The receiver's self-telemetry (edgetel_tracing_*) is collected by registering the
 // Receiver itself, a prometheus.Collector, with a registry.
 type Receiver struct {
-	cfg         ReceiverConfig
-	next        Consumer
-	log         *slog.Logger
-	tel         *telemetry
-	batches     sync.Pool // of *batch
-	queuedBytes atomic.Int64
-
-	mu    sync.RWMutex  // held for writing to start and stop, for reading to enqueue
-	queue chan *batch   // nil unless running
-	done  chan struct{} // closed when the last run's workers have returned
+	cfg     ReceiverConfig
+	next    Consumer
+	log     *slog.Logger
+	tel     *telemetry
+	batches sync.Pool // of *batch
+	queue   handoff.Queue[*batch]
 }
 
 // batch is an accepted request on its way to the consumer; the unit of reuse.
@@ -84,7 +80,8 @@ func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Recei
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Receiver{cfg: cfg.withDefaults(), next: next, log: logger}
-	r.tel = newTelemetry(&r.queuedBytes)
+	r.queue = handoff.Queue[*batch]{Size: r.cfg.QueueRequests, MaxCost: r.cfg.QueueBytes, Workers: r.cfg.Workers, Deliver: r.deliver}
+	r.tel = newTelemetry(r.queue.Cost())
 	r.batches.New = func() any { return new(batch) }
 	return r, nil
 }
@@ -92,41 +89,19 @@ func NewReceiver(cfg ReceiverConfig, next Consumer, logger *slog.Logger) (*Recei
 // Start starts the workers that feed the consumer. It returns at once; the workers run
 // until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
 func (r *Receiver) Start(context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.queue != nil {
+	if err := r.queue.Start(); err != nil {
 		return ErrAlreadyStarted
 	}
-	queue, done := make(chan *batch, r.cfg.QueueRequests), make(chan struct{})
-	var workers sync.WaitGroup
-	for range r.cfg.Workers {
-		workers.Go(func() { r.deliver(queue) })
-	}
-	go func() { workers.Wait(); close(done) }()
-	r.queue, r.done = queue, done
 	return nil
 }
 
 // Shutdown stops taking requests, then waits until the consumer has been given every batch
 // already queued, or until ctx ends. It is safe to call twice, and without Start.
 func (r *Receiver) Shutdown(ctx context.Context) error {
-	r.mu.Lock()
-	if r.queue != nil {
-		// No sender can hold the queue now: each checks it under the read lock.
-		close(r.queue)
-		r.queue = nil
+	if err := r.queue.Shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: receiver shutdown: %w", err)
 	}
-	done := r.done
-	r.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("tracing: receiver shutdown: %w", ctx.Err())
-	}
+	return nil
 }
 
 // export takes one decoded request; see the Receiver's comment for what it answers.
@@ -170,40 +145,26 @@ func (r *Receiver) export(_ context.Context, req ptraceotlp.ExportRequest, wireB
 func (r *Receiver) enqueue(b *batch, wireBytes int) (dropped int, err error) {
 	n := len(b.Spans)
 	b.cost = int64(wireBytes) + int64(n)*spanBytes
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.queue == nil {
+	switch r.queue.Offer(b, b.cost) {
+	case handoff.Queued:
+		return 0, nil
+	case handoff.Stopped:
 		r.tel.droppedNotRunning.Add(float64(n))
 		r.release(b)
 		return 0, errNotRunning
 	}
-	if r.queuedBytes.Add(b.cost) <= r.cfg.QueueBytes {
-		select {
-		case r.queue <- b:
-			return 0, nil
-		default:
-		}
-	}
-	r.queuedBytes.Add(-b.cost)
 	r.tel.droppedQueueFull.Add(float64(n))
 	r.release(b)
 	return n, nil
 }
 
-// deliver gives queued batches to the consumer until the queue is closed and empty.
-func (r *Receiver) deliver(queue <-chan *batch) {
-	for b := range queue {
-		r.next.ConsumeSpans(&b.Batch)
-		r.queuedBytes.Add(-b.cost)
-		r.release(b)
-	}
+// deliver gives a queued batch to the consumer; it runs on the queue's workers.
+func (r *Receiver) deliver(b *batch) {
+	r.next.ConsumeSpans(&b.Batch)
+	r.release(b)
 }
 
-func (r *Receiver) running() bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.queue != nil
-}
+func (r *Receiver) running() bool { return r.queue.Running() }
 
 // release returns b to the pool, without the request it referred to, unless one large
 // request made it too big to keep.

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/internal/handoff"
 	"github.com/edgetel/edgetel/internal/otlpgrpc"
 )
 
@@ -53,16 +53,12 @@ const (
 // The receiver's self-telemetry (edgetel_otlp_logs_*) is collected by registering the
 // Receiver itself, a prometheus.Collector, with a registry.
 type Receiver struct {
-	cfg         ReceiverConfig
-	next        als.Consumer
-	log         *slog.Logger
-	tel         *telemetry
-	batches     sync.Pool // of *batch
-	queuedBytes atomic.Int64
-
-	mu    sync.RWMutex  // held for writing to start and stop, for reading to enqueue
-	queue chan *batch   // nil unless running
-	done  chan struct{} // closed when the last run's workers have returned
+	cfg     ReceiverConfig
+	next    als.Consumer
+	log     *slog.Logger
+	tel     *telemetry
+	batches sync.Pool // of *batch
+	queue   handoff.Queue[*batch]
 }
 
 // batch is an accepted request on its way to the consumer; the unit of reuse.
@@ -83,7 +79,8 @@ func NewReceiver(cfg ReceiverConfig, next als.Consumer, logger *slog.Logger) (*R
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Receiver{cfg: cfg.withDefaults(), next: next, log: logger}
-	r.tel = newTelemetry(&r.queuedBytes)
+	r.queue = handoff.Queue[*batch]{Size: r.cfg.QueueRequests, MaxCost: r.cfg.QueueBytes, Workers: r.cfg.Workers, Deliver: r.deliver}
+	r.tel = newTelemetry(r.queue.Cost())
 	r.batches.New = func() any { return new(batch) }
 	return r, nil
 }
@@ -91,40 +88,19 @@ func NewReceiver(cfg ReceiverConfig, next als.Consumer, logger *slog.Logger) (*R
 // Start starts the workers that feed the consumer. It returns at once; the workers run
 // until Shutdown, not until ctx ends. A receiver may be started again after Shutdown.
 func (r *Receiver) Start(context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.queue != nil {
+	if err := r.queue.Start(); err != nil {
 		return ErrAlreadyStarted
 	}
-	queue, done := make(chan *batch, r.cfg.QueueRequests), make(chan struct{})
-	var workers sync.WaitGroup
-	for range r.cfg.Workers {
-		workers.Go(func() { r.deliver(queue) })
-	}
-	go func() { workers.Wait(); close(done) }()
-	r.queue, r.done = queue, done
 	return nil
 }
 
 // Shutdown stops taking requests, then waits until the consumer has been given every batch
 // already queued, or until ctx ends. It is safe to call twice, and without Start.
 func (r *Receiver) Shutdown(ctx context.Context) error {
-	r.mu.Lock()
-	if r.queue != nil {
-		close(r.queue)
-		r.queue = nil
+	if err := r.queue.Shutdown(ctx); err != nil {
+		return fmt.Errorf("otlp logs: receiver shutdown: %w", err)
 	}
-	done := r.done
-	r.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("otlp logs: receiver shutdown: %w", ctx.Err())
-	}
+	return nil
 }
 
 // export takes one decoded request; see the Receiver's comment for what it answers.
@@ -168,41 +144,27 @@ func (r *Receiver) export(_ context.Context, req plogotlp.ExportRequest, wireByt
 func (r *Receiver) enqueue(b *batch, wireBytes int) (dropped int, err error) {
 	n := len(b.Records)
 	b.cost = int64(wireBytes) + int64(n)*recordBytes + int64(len(b.buf))
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.queue == nil {
+	switch r.queue.Offer(b, b.cost) {
+	case handoff.Queued:
+		return 0, nil
+	case handoff.Stopped:
 		r.tel.droppedNotRunning.Add(float64(n))
 		r.release(b)
 		return 0, errNotRunning
 	}
-	if r.queuedBytes.Add(b.cost) <= r.cfg.QueueBytes {
-		select {
-		case r.queue <- b:
-			return 0, nil
-		default:
-		}
-	}
-	r.queuedBytes.Add(-b.cost)
 	r.tel.droppedQueueFull.Add(float64(n))
 	r.release(b)
 	return n, nil
 }
 
-// deliver gives queued batches to the consumer until the queue is closed and empty.
-func (r *Receiver) deliver(queue <-chan *batch) {
-	for b := range queue {
-		r.next.ConsumeRecords(b.Records)
-		r.tel.delivered.Add(float64(len(b.Records)))
-		r.queuedBytes.Add(-b.cost)
-		r.release(b)
-	}
+// deliver gives a queued batch to the consumer; it runs on the queue's workers.
+func (r *Receiver) deliver(b *batch) {
+	r.next.ConsumeRecords(b.Records)
+	r.tel.delivered.Add(float64(len(b.Records)))
+	r.release(b)
 }
 
-func (r *Receiver) running() bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.queue != nil
-}
+func (r *Receiver) running() bool { return r.queue.Running() }
 
 // release returns b to the pool unless one large request made it too big to keep.
 func (r *Receiver) release(b *batch) {
