@@ -16,6 +16,7 @@ const (
 	identifierNode    protowire.Number = 1
 	identifierLogName protowire.Number = 2
 	nodeID            protowire.Number = 1
+	nodeCluster       protowire.Number = 2
 
 	entriesLogEntry protowire.Number = 1 // in both HTTPAccessLogEntries and TCPAccessLogEntries
 )
@@ -87,8 +88,9 @@ func (b *Batch) reset() {
 // UTF-8; sub-messages it does not read are skipped unparsed; and groups in unknown fields
 // may nest 16 deep, not 10,000. Beyond that, Limits cut what a message may cost.
 type Decoder struct {
-	limits        Limits
-	node, logName []byte // owned: they outlive the message they came in
+	limits Limits
+	// node, cluster and logName are owned: they outlive the message they came in.
+	node, cluster, logName []byte
 }
 
 // NewDecoder returns a decoder for a new stream. Zero fields of limits take their defaults.
@@ -102,9 +104,9 @@ func NewDecoder(limits Limits) *Decoder {
 	return &Decoder{limits: limits}
 }
 
-// Identity returns the node ID and log name of the stream's identifier, nil until a
-// message has carried one. The slices are owned by the decoder and never modified.
-func (d *Decoder) Identity() (node, logName []byte) { return d.node, d.logName }
+// Identity returns the node ID, node cluster and log name of the stream's identifier, nil
+// until a message has carried one. The slices are owned by the decoder and never modified.
+func (d *Decoder) Identity() (node, cluster, logName []byte) { return d.node, d.cluster, d.logName }
 
 // Decode decodes one serialized envoy.service.accesslog.v3.StreamAccessLogsMessage into b,
 // replacing what b held. Records' byte fields are views of msg: msg must stay unmodified
@@ -131,7 +133,7 @@ func (d *Decoder) Decode(msg []byte, b *Batch) error {
 		d.adopt(&id, b)
 	}
 	for i := range b.Records {
-		b.Records[i].Node, b.Records[i].LogName = d.node, d.logName
+		b.Records[i].Node, b.Records[i].NodeCluster, b.Records[i].LogName = d.node, d.cluster, d.logName
 	}
 	return nil
 }
@@ -222,8 +224,8 @@ func countTCPEntries(buf []byte, b *Batch) error {
 // identifier is StreamAccessLogsMessage.Identifier as far as the sink reads it. Fields are
 // views of the message until the decoder adopts them.
 type identifier struct {
-	node, logName []byte
-	seen          bool
+	node, cluster, logName []byte
+	seen                   bool
 }
 
 func (id *identifier) decode(buf []byte) error {
@@ -256,9 +258,12 @@ func (id *identifier) decodeNode(buf []byte) error {
 	for r.more() {
 		num, typ, err := r.tag()
 		if err == nil {
-			if num == nodeID {
+			switch num {
+			case nodeID:
 				id.node, err = r.bytes(typ)
-			} else {
+			case nodeCluster:
+				id.cluster, err = r.bytes(typ)
+			default:
 				err = r.skip(num, typ)
 			}
 		}
@@ -274,15 +279,16 @@ func (id *identifier) decodeNode(buf []byte) error {
 // queued for the consumer refer to the old identity. Envoy sends the identifier once per
 // stream, so this allocates once per stream, and never for a repeated, unchanged one.
 func (d *Decoder) adopt(id *identifier, b *Batch) {
-	node, logName := d.clip(id.node, b), d.clip(id.logName, b)
-	if bytes.Equal(node, d.node) && bytes.Equal(logName, d.logName) {
+	node, cluster, logName := d.clip(id.node, b), d.clip(id.cluster, b), d.clip(id.logName, b)
+	if bytes.Equal(node, d.node) && bytes.Equal(cluster, d.cluster) && bytes.Equal(logName, d.logName) {
 		return
 	}
-	owned := make([]byte, 0, len(node)+len(logName))
+	owned := make([]byte, 0, len(node)+len(cluster)+len(logName))
 	owned = append(owned, node...)
+	owned = append(owned, cluster...)
 	owned = append(owned, logName...)
-	d.node = owned[:len(node):len(node)]
-	d.logName = owned[len(node):]
+	n, c := len(node), len(node)+len(cluster)
+	d.node, d.cluster, d.logName = owned[:n:n], owned[n:c:c], owned[c:]
 }
 
 func (d *Decoder) clip(v []byte, b *Batch) []byte {

@@ -27,7 +27,7 @@ func TestDecodeRealisticEntry(t *testing.T) {
 	}
 	r := b.Records[0]
 	str := map[string][]byte{
-		"edge-7f9c": r.Node, "edgetel": r.LogName, "shop/checkout": r.RouteName,
+		"edge-7f9c": r.Node, "edge": r.NodeCluster, "edgetel": r.LogName, "shop/checkout": r.RouteName,
 		"10.8.14.203:8080": r.UpstreamHost, "POST": r.Method, "shop.example.com": r.Authority,
 		"/checkout/cart/100000/items?currency=EUR":     r.Path,
 		"7c9e6679-7425-40de-944b-e07fc1f90000":         r.RequestID,
@@ -123,7 +123,7 @@ func TestDecodeMatchesProto(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := decodeOne(t, mustMarshal(t, tc.msg), huge)
-			if d := diff(expect(tc.msg, nil, nil), got(b)); d != "" {
+			if d := diff(expect(tc.msg, nil, nil, nil), got(b)); d != "" {
 				t.Errorf("decoded differs from proto.Unmarshal (-want +got):\n%s", d)
 			}
 		})
@@ -162,7 +162,7 @@ func TestDecodeMergesLikeProto(t *testing.T) {
 			if err := proto.Unmarshal(tc.wire, &m); err != nil {
 				t.Fatalf("proto.Unmarshal: %v", err)
 			}
-			if d := diff(expect(&m, nil, nil), got(decodeOne(t, tc.wire, huge))); d != "" {
+			if d := diff(expect(&m, nil, nil, nil), got(decodeOne(t, tc.wire, huge))); d != "" {
 				t.Errorf("decoded differs from proto.Unmarshal (-want +got):\n%s", d)
 			}
 		})

@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			return // invalid UTF-8 in a string, and other input Decode may accept: see Decoder
 		}
 		if err == nil {
-			if d := diff(expect(&m, nil, nil), got(&b)); d != "" {
+			if d := diff(expect(&m, nil, nil, nil), got(&b)); d != "" {
 				t.Fatalf("Decode and proto.Unmarshal differ (-proto +decode):\n%s", d)
 			}
 		}
@@ -56,7 +56,7 @@ func FuzzDecode(f *testing.F) {
 		if err := NewDecoder(huge).Decode(canonical, &b); err != nil {
 			t.Fatalf("Decode rejects a message proto.Unmarshal accepts, re-encoded: %v", err)
 		}
-		if d := diff(expect(known, nil, nil), got(&b)); d != "" {
+		if d := diff(expect(known, nil, nil, nil), got(&b)); d != "" {
 			t.Fatalf("Decode and proto.Unmarshal differ on the re-encoded message (-proto +decode):\n%s", d)
 		}
 	})

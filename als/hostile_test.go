@@ -65,7 +65,7 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 			if len(b.Records) != 0 || b.TCPEntries != 0 {
 				t.Errorf("a rejected message left %d records, %d tcp entries", len(b.Records), b.TCPEntries)
 			}
-			if node, _ := d.Identity(); string(node) != "edge-1" {
+			if node, _, _ := d.Identity(); string(node) != "edge-1" {
 				t.Errorf("a rejected message changed the stream's node to %q", node)
 			}
 		})

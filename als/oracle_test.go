@@ -30,15 +30,16 @@ type want struct {
 	TCPEntries int
 }
 
-// expect computes want from a message, for a stream whose identity so far is node, logName.
-func expect(m *accesslogv3.StreamAccessLogsMessage, node, logName []byte) want {
+// expect computes want from a message, for a stream whose identity so far is node,
+// cluster, logName.
+func expect(m *accesslogv3.StreamAccessLogsMessage, node, cluster, logName []byte) want {
 	if id := m.GetIdentifier(); id != nil {
-		node, logName = []byte(id.GetNode().GetId()), []byte(id.GetLogName())
+		node, cluster, logName = []byte(id.GetNode().GetId()), []byte(id.GetNode().GetCluster()), []byte(id.GetLogName())
 	}
 	w := want{TCPEntries: len(m.GetTcpLogs().GetLogEntry())}
 	for _, e := range m.GetHttpLogs().GetLogEntry() {
 		rec := expectRecord(e)
-		rec.Node, rec.LogName = node, logName
+		rec.Node, rec.NodeCluster, rec.LogName = node, cluster, logName
 		w.Records = append(w.Records, rec)
 	}
 	return w

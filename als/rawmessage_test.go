@@ -57,7 +57,7 @@ func TestRawMessageThroughProto(t *testing.T) {
 		var want accesslogv3.StreamAccessLogsMessage
 		proto.Unmarshal(first, &want)
 		(proto.UnmarshalOptions{Merge: true}).Unmarshal(second, &want)
-		if d := diff(expect(&want, nil, nil), got(decodeOne(t, m.Buf, huge))); d != "" {
+		if d := diff(expect(&want, nil, nil, nil), got(decodeOne(t, m.Buf, huge))); d != "" {
 			t.Errorf("merged message differs (-want +got):\n%s", d)
 		}
 	})

@@ -147,7 +147,7 @@ func (s *envoyStream) receive(b *batch) error {
 		r.release(b)
 		if !s.malformed {
 			s.malformed = true
-			node, _ := s.dec.Identity()
+			node, _, _ := s.dec.Identity()
 			r.log.Warn("malformed access-log message skipped; later ones on this stream are only counted",
 				"node", string(node), "error", err)
 		}

@@ -128,7 +128,7 @@ func TestReceiverDeliversStreamRecords(t *testing.T) {
 		t.Fatalf("stream ended with %v, want OK", err)
 	}
 	eventually(t, "3 records arrive", func() bool { return len(c.got()) == 3 })
-	records := append(expect(first, nil, nil).Records, expect(second, []byte("edge-1"), []byte("access")).Records...)
+	records := append(expect(first, nil, nil, nil).Records, expect(second, []byte("edge-1"), []byte("edge"), []byte("access")).Records...)
 	if d := diff(want{Records: records}, want{Records: c.got()}); d != "" {
 		t.Errorf("consumed records differ (-want +got):\n%s", d)
 	}

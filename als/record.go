@@ -11,9 +11,11 @@ import (
 // record beyond that (the join, the Loki exporter) copies what it keeps (see Record.Clone).
 // Fixed-size fields (IDs, times, numbers) are values and need no copy.
 type Record struct {
-	// Node is the Envoy node ID of the stream, LogName the access logger's log_name.
-	Node    []byte
-	LogName []byte
+	// Node is the Envoy node ID of the stream, NodeCluster its node cluster (--service-cluster:
+	// the node group, e.g. "edge"), LogName the access logger's log_name.
+	Node        []byte
+	NodeCluster []byte
+	LogName     []byte
 
 	// RouteName is Envoy's route_name, namespace/name for edgetel routes; empty when the
 	// request matched no route.
@@ -50,7 +52,7 @@ type Record struct {
 // Clone returns a copy of r that owns all its bytes, in one allocation.
 func (r *Record) Clone() Record {
 	c := *r
-	n := len(r.Node) + len(r.LogName) + len(r.RouteName) + len(r.UpstreamCluster) +
+	n := len(r.Node) + len(r.NodeCluster) + len(r.LogName) + len(r.RouteName) + len(r.UpstreamCluster) +
 		len(r.UpstreamHost) + len(r.Method) + len(r.Authority) + len(r.Path) +
 		len(r.UserAgent) + len(r.RequestID)
 	buf := make([]byte, 0, n)
@@ -62,7 +64,7 @@ func (r *Record) Clone() Record {
 		buf = append(buf, b...)
 		return buf[start:len(buf):len(buf)]
 	}
-	c.Node, c.LogName = own(r.Node), own(r.LogName)
+	c.Node, c.NodeCluster, c.LogName = own(r.Node), own(r.NodeCluster), own(r.LogName)
 	c.RouteName, c.UpstreamCluster, c.UpstreamHost = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost)
 	c.Method, c.Authority, c.Path, c.UserAgent = own(r.Method), own(r.Authority), own(r.Path), own(r.UserAgent)
 	c.RequestID = own(r.RequestID)

@@ -34,7 +34,7 @@ func BenchmarkConsumeRecords(b *testing.B) {
 // BenchmarkAppendLine measures formatting alone, into a reused buffer.
 func BenchmarkAppendLine(b *testing.B) {
 	r := testRecord()
-	rt := newRouting(testEdge(true), DefaultNodeGroup)
+	rt := newRouting(testEdge(true), DefaultNodeGroup, DefaultMaxNodeGroups)
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

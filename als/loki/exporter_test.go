@@ -1,7 +1,6 @@
 package loki
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,17 +9,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/golang/snappy"
+	pushpb "github.com/grafana/loki/pkg/push"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgetel/edgetel/als"
 )
 
-// fakeLoki is a push endpoint whose answers a test sets. It keeps the request IDs of the
-// lines it accepted.
+// fakeLoki is a push endpoint whose answers a test sets. It decodes what the client sends
+// (snappy-compressed protobuf, as Loki does) and keeps the request IDs of the lines it
+// accepted.
 type fakeLoki struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -40,7 +43,7 @@ func newFakeLoki(t *testing.T) *fakeLoki {
 }
 
 func (f *fakeLoki) serve(w http.ResponseWriter, req *http.Request) {
-	if req.URL.Path != "/loki/api/v1/push" || req.Header.Get("Content-Type") != "application/json" {
+	if req.URL.Path != PushPath || req.Header.Get("Content-Type") != "application/x-protobuf" {
 		http.Error(w, "wrong path or content type", http.StatusNotFound)
 		return
 	}
@@ -50,27 +53,15 @@ func (f *fakeLoki) serve(w http.ResponseWriter, req *http.Request) {
 	if hold != nil {
 		<-hold
 	}
-	var r io.Reader = req.Body
-	if req.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r = zr
+	var push pushpb.PushRequest
+	body, err := io.ReadAll(req.Body)
+	if err == nil {
+		body, err = snappy.Decode(nil, body)
 	}
-	body, err := io.ReadAll(r)
+	if err == nil {
+		err = push.Unmarshal(body)
+	}
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	var push struct {
-		Streams []struct {
-			Stream map[string]string `json:"stream"`
-			Values [][2]string       `json:"values"`
-		} `json:"streams"`
-	}
-	if err := json.Unmarshal(body, &push); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -86,14 +77,13 @@ func (f *fakeLoki) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	lines := 0
 	for _, s := range push.Streams {
-		lb, _ := json.Marshal(s.Stream)
-		f.labels[string(lb)] = true
-		for _, v := range s.Values {
+		f.labels[s.Labels] = true
+		for _, e := range s.Entries {
 			var line struct {
 				RequestID string `json:"request_id"`
 			}
-			if err := json.Unmarshal([]byte(v[1]), &line); err != nil {
-				panic(fmt.Sprintf("line is not JSON: %v: %s", err, v[1]))
+			if err := json.Unmarshal([]byte(e.Line), &line); err != nil {
+				panic(fmt.Sprintf("line is not JSON: %v: %s", err, e.Line))
 			}
 			f.accepted = append(f.accepted, line.RequestID)
 			lines++
@@ -121,11 +111,14 @@ func records(prefix string, n int) []als.Record {
 	return out
 }
 
-// fastConfig batches quickly and retries quickly.
+// fastConfig batches quickly (about ten lines a batch) and retries quickly.
 func fastConfig(url string) Config {
-	return Config{URL: url, BatchLines: 10, BatchWait: 20 * time.Millisecond,
+	return Config{URL: url, BatchBytes: 10 * lineBytes, BatchWait: 20 * time.Millisecond,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetries: 3}
 }
+
+// lineBytes is about the size of a test record's line.
+var lineBytes = len(appendLine(nil, func() *als.Record { r := testRecord(); return &r }(), true))
 
 func start(t *testing.T, cfg Config) *Exporter {
 	t.Helper()
@@ -149,40 +142,52 @@ func shutdown(t *testing.T, x *Exporter) {
 	}
 }
 
-func dropped(x *Exporter) float64 {
-	t := x.tel
-	return testutil.ToFloat64(t.droppedBufferFull) + testutil.ToFloat64(t.droppedSendFailed) +
-		testutil.ToFloat64(t.droppedRejected) + testutil.ToFloat64(t.droppedShutdown) +
-		testutil.ToFloat64(t.droppedNotRunning)
-}
-
-func TestBatchesAreCutBySizeAndSentAfterTheWait(t *testing.T) {
-	for _, plain := range []bool{false, true} {
-		t.Run(fmt.Sprintf("uncompressed=%v", plain), func(t *testing.T) { testBatches(t, plain) })
+// metrics scrapes x through a pedantic registry: name{reason} → value.
+func metrics(t *testing.T, x *Exporter) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(x)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
+	out := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			key := strings.TrimPrefix(f.GetName(), "edgetel_loki_")
+			for _, l := range m.GetLabel() {
+				key += "{" + l.GetValue() + "}"
+			}
+			out[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return out
 }
 
-func testBatches(t *testing.T, uncompressed bool) {
+func dropped(m map[string]float64) float64 {
+	return m["lines_dropped_total{buffer_full}"] + m["lines_dropped_total{send_failed}"] +
+		m["lines_dropped_total{shutdown}"] + m["lines_dropped_total{not_running}"]
+}
+
+func TestLinesReachLokiInBatchesOfTheirStreams(t *testing.T) {
 	f := newFakeLoki(t)
-	cfg := fastConfig(f.URL)
-	cfg.Uncompressed = uncompressed
-	x := start(t, cfg)
+	x := start(t, fastConfig(f.URL))
 	x.ConsumeRecords(records("a", 35))
 	shutdown(t, x)
 	accepted, batches, _ := f.got()
 	if len(accepted) != 35 {
 		t.Fatalf("Loki got %d lines, want 35", len(accepted))
 	}
-	for _, b := range batches {
-		if b > 10 {
-			t.Errorf("a batch of %d lines, BatchLines is 10: %v", b, batches)
-		}
+	if len(batches) < 3 {
+		t.Errorf("batches %v: want 35 lines cut into batches of about 10", batches)
 	}
-	if got := testutil.ToFloat64(x.tel.linesSent); got != 35 {
-		t.Errorf("lines_sent_total %v, want 35", got)
+	m := metrics(t, x)
+	if m["lines_sent_total"] != 35 || dropped(m) != 0 || m["buffer_lines"] != 0 {
+		t.Errorf("metrics %v: want 35 sent, none dropped or buffered", m)
 	}
-	if len(f.labels) != 1 {
-		t.Errorf("streams %v, want one", f.labels)
+	want := `{job="edgetel", node_group="edge", route="shop/checkout", status_class="5xx"}`
+	if len(f.labels) != 1 || !f.labels[want] {
+		t.Errorf("streams %v, want only %s", f.labels, want)
 	}
 }
 
@@ -200,15 +205,12 @@ func TestABatchThatGets500sIsRetriedUntilLokiTakesIt(t *testing.T) {
 	if accepted, _, requests := f.got(); len(accepted) != 5 || requests != 3 {
 		t.Errorf("Loki took %d lines in %d requests, want 5 in 3", len(accepted), requests)
 	}
-	if got := testutil.ToFloat64(x.tel.retries); got != 2 {
-		t.Errorf("retries_total %v, want 2", got)
-	}
-	if d := dropped(x); d != 0 {
-		t.Errorf("%v lines dropped, want none", d)
+	if m := metrics(t, x); m["retries_total"] != 2 || dropped(m) != 0 {
+		t.Errorf("metrics %v: want 2 retries and no drop", m)
 	}
 }
 
-func TestABatchLokiRefusesIsNotRetriedAndCountsAsRejected(t *testing.T) {
+func TestABatchLokiRefusesIsNotRetriedAndCountsAsFailed(t *testing.T) {
 	f := newFakeLoki(t)
 	f.setAnswer(func(int) int { return http.StatusBadRequest })
 	x := start(t, fastConfig(f.URL))
@@ -217,11 +219,8 @@ func TestABatchLokiRefusesIsNotRetriedAndCountsAsRejected(t *testing.T) {
 	if _, _, requests := f.got(); requests != 1 {
 		t.Errorf("%d requests, want 1", requests)
 	}
-	if got := testutil.ToFloat64(x.tel.droppedRejected); got != 4 {
-		t.Errorf("rejected drops %v, want 4", got)
-	}
-	if got := testutil.ToFloat64(x.tel.batchesFailed); got != 1 {
-		t.Errorf("batches_failed_total %v, want 1", got)
+	if m := metrics(t, x); m["lines_dropped_total{send_failed}"] != 4 || m["retries_total"] != 0 {
+		t.Errorf("metrics %v: want 4 send_failed drops, no retry", m)
 	}
 }
 
@@ -256,20 +255,21 @@ func TestALokiDownForAWhileLosesExactlyWhatTheCountersSay(t *testing.T) {
 	}
 	shutdown(t, x)
 	accepted, _, _ := f.got()
-	full, failed := testutil.ToFloat64(x.tel.droppedBufferFull), testutil.ToFloat64(x.tel.droppedSendFailed)
+	m := metrics(t, x)
+	full, failed := m["lines_dropped_total{buffer_full}"], m["lines_dropped_total{send_failed}"]
 	t.Logf("sent %d, Loki took %d, dropped %v for a full buffer and %v after retries", sent, len(accepted), full, failed)
 	if full == 0 || failed == 0 {
 		t.Errorf("want drops for both a full buffer and failed retries")
 	}
-	if float64(sent-len(accepted)) != dropped(x) {
-		t.Errorf("%d lines missing from Loki, %v counted as dropped", sent-len(accepted), dropped(x))
+	if float64(sent-len(accepted)) != dropped(m) {
+		t.Errorf("%d lines missing from Loki, %v counted as dropped", sent-len(accepted), dropped(m))
 	}
-	if got := testutil.ToFloat64(x.tel.linesSent); got != float64(len(accepted)) {
-		t.Errorf("lines_sent_total %v, Loki took %d", got, len(accepted))
+	if m["lines_sent_total"] != float64(len(accepted)) {
+		t.Errorf("lines_sent_total %v, Loki took %d", m["lines_sent_total"], len(accepted))
 	}
 }
 
-func TestAnUnreachableLokiCountsRetriesAndFailedBatches(t *testing.T) {
+func TestAnUnreachableLokiCountsRetriesAndDropsTheBatch(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -279,11 +279,8 @@ func TestAnUnreachableLokiCountsRetriesAndFailedBatches(t *testing.T) {
 	x := start(t, fastConfig(url))
 	x.ConsumeRecords(records("a", 10))
 	shutdown(t, x)
-	if got := testutil.ToFloat64(x.tel.droppedSendFailed); got != 10 {
-		t.Errorf("send_failed drops %v, want 10", got)
-	}
-	if got := testutil.ToFloat64(x.tel.retries); got != 3 {
-		t.Errorf("retries_total %v, want MaxRetries 3", got)
+	if m := metrics(t, x); m["lines_dropped_total{send_failed}"] != 10 || m["retries_total"] != 3 {
+		t.Errorf("metrics %v: want 10 send_failed drops after MaxRetries 3", m)
 	}
 }
 
@@ -291,15 +288,12 @@ func TestAFullBufferDropsTheNewestLines(t *testing.T) {
 	f := newFakeLoki(t)
 	f.hold = make(chan struct{})
 	cfg := fastConfig(f.URL)
-	cfg.BufferLines, cfg.BatchWait = 10, time.Hour
+	cfg.BufferLines = 10
 	x := start(t, cfg)
-	x.ConsumeRecords(records("old", 10)) // a full batch: the sender takes it and waits on Loki
+	x.ConsumeRecords(records("old", 10)) // the buffer's worth; Loki holds the first batch
 	x.ConsumeRecords(records("new", 5))
-	if got := testutil.ToFloat64(x.tel.droppedBufferFull); got != 5 {
-		t.Errorf("buffer_full drops %v, want 5", got)
-	}
-	if got := x.linesBuf.Load(); got != 10 {
-		t.Errorf("buffer_lines %d, want 10", got)
+	if m := metrics(t, x); m["lines_dropped_total{buffer_full}"] != 5 || m["buffer_lines"] != 10 {
+		t.Errorf("metrics %v: want 5 buffer_full drops and 10 lines buffered", m)
 	}
 	close(f.hold)
 	shutdown(t, x)
@@ -319,8 +313,8 @@ func TestShutdownSendsWhatIsBufferedAndIsSafeTwiceAndWithoutStart(t *testing.T) 
 	}
 	shutdown(t, x) // without Start
 	x.ConsumeRecords(records("early", 2))
-	if got := testutil.ToFloat64(x.tel.droppedNotRunning); got != 2 {
-		t.Errorf("not_running drops %v, want 2", got)
+	if m := metrics(t, x); m["lines_dropped_total{not_running}"] != 2 {
+		t.Errorf("metrics %v: want 2 not_running drops", m)
 	}
 	for round := range 2 { // start, stop, start again
 		if err := x.Start(context.Background()); err != nil {
@@ -336,14 +330,16 @@ func TestShutdownSendsWhatIsBufferedAndIsSafeTwiceAndWithoutStart(t *testing.T) 
 	if accepted, _, _ := f.got(); len(accepted) != 6 {
 		t.Errorf("Loki took %d lines, want 6 drained by Shutdown", len(accepted))
 	}
+	if m := metrics(t, x); m["lines_sent_total"] != 6 || m["buffer_lines"] != 0 {
+		t.Errorf("metrics %v: want 6 sent, none buffered", m)
+	}
 }
 
 func TestShutdownGivesUpWhenItsContextEndsAndCountsWhatIsLeft(t *testing.T) {
 	f := newFakeLoki(t)
 	f.hold = make(chan struct{})
-	defer close(f.hold)
 	cfg := fastConfig(f.URL)
-	cfg.BatchWait = time.Hour
+	cfg.BatchWait, cfg.BatchBytes = time.Hour, 1 // every line its own batch: Loki holds the first
 	x := start(t, cfg)
 	x.ConsumeRecords(records("a", 25))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -355,16 +351,34 @@ func TestShutdownGivesUpWhenItsContextEndsAndCountsWhatIsLeft(t *testing.T) {
 	if took := time.Since(began); took > 2*time.Second {
 		t.Errorf("Shutdown took %s with a 200ms context", took)
 	}
-	if got := testutil.ToFloat64(x.tel.droppedShutdown); got != 25 {
-		t.Errorf("shutdown drops %v, want 25", got)
+	if m := metrics(t, x); m["lines_dropped_total{shutdown}"] < 20 {
+		t.Errorf("metrics %v: want the lines not yet handed to the client (at least 20) dropped at shutdown", m)
+	}
+	close(f.hold) // the client's batches end, sent: every line is accounted for
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := metrics(t, x)
+		if m["lines_sent_total"]+dropped(m) == 25 && m["buffer_lines"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics %v: want 25 lines sent or dropped", m)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 func TestConsumingAllocatesOnlyEachLine(t *testing.T) {
 	f := newFakeLoki(t)
+	f.hold = make(chan struct{})
+	defer close(f.hold)
 	cfg := fastConfig(f.URL)
-	cfg.BatchLines, cfg.BufferLines, cfg.BatchWait = 100000, 1000000, time.Hour
+	cfg.BufferLines, cfg.BufferBytes, cfg.BatchBytes = 1000000, 1<<30, 1
 	x := start(t, cfg)
+	// Three lines get the client sending (held by Loki) and the sender waiting on it, so
+	// that only ConsumeRecords allocates below.
+	x.ConsumeRecords(records("warm", 3))
+	time.Sleep(100 * time.Millisecond)
 	batch := records("a", 100)
 	x.ConsumeRecords(batch)
 	allocs := testing.AllocsPerRun(50, func() { x.ConsumeRecords(batch) })
@@ -377,8 +391,9 @@ func TestConfigsOutOfRangeAreRefusedByName(t *testing.T) {
 	for _, c := range []Config{
 		{},
 		{URL: "loki:3100"},
-		{URL: "http://loki", BatchLines: -1},
-		{URL: "http://loki", BufferLines: 5, BatchLines: 10},
+		{URL: "http://loki", BatchBytes: -1},
+		{URL: "http://loki", MaxNodeGroups: -1},
+		{URL: "http://loki", BufferBytes: 5, BatchBytes: 10},
 		{URL: "http://loki", MinBackoff: time.Second, MaxBackoff: time.Millisecond},
 	} {
 		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
@@ -387,5 +402,13 @@ func TestConfigsOutOfRangeAreRefusedByName(t *testing.T) {
 	}
 	if err := (Config{URL: "http://127.0.0.1:3100/"}).Validate(); err != nil {
 		t.Errorf("a URL alone: %v", err)
+	}
+}
+
+func TestTheClientsCountersAreFound(t *testing.T) {
+	// New fails with errClientMetrics when a client version renames its counters: every
+	// count of what Loki got would be wrong.
+	if _, err := New(Config{URL: "http://127.0.0.1:1"}, nil, nil); err != nil {
+		t.Fatal(err)
 	}
 }

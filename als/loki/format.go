@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	promodel "github.com/prometheus/common/model"
+
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/model"
 )
@@ -31,55 +33,91 @@ var flagCodes = func() (codes [64]string) {
 	return codes
 }()
 
-// stream is one Loki stream: a set of label values. Its labels JSON is built once.
+// stream is one Loki stream: a set of label values, built once and shared read-only by
+// every line of the stream (the client reads it, never writes it).
 type stream struct {
-	labels string // {"job":"edgetel",...}, as the push body carries it
+	labels promodel.LabelSet
 }
 
-// streamSet holds the streams of one route, one per status class.
+// streamSet holds the streams of one route in one node group, one per status class.
 type streamSet [len(statusClasses)]*stream
 
-// routing maps a model's routes to their streams; built once per model, then read-only.
+// OtherNodeGroup is the node_group of lines from node clusters beyond Config.MaxNodeGroups:
+// the label's values come from Envoy's identifiers, so they are capped.
+const OtherNodeGroup = "other"
+
+// routing maps a model's routes to their streams, per node group. It is built once per
+// model; groups are added as node clusters are first seen, up to maxGroups, under the
+// exporter's format lock.
 type routing struct {
-	routes      map[string]*streamSet
-	unmatched   *streamSet
+	routeNames  []string // the model's routes, unmatched last
+	groups      map[string]map[string]*streamSet
+	maxGroups   int
+	defGroup    string // for a record without a node cluster
 	redactQuery bool
 }
 
-// newRouting builds the streams for e's routes. Label values come only from the model and
-// the configuration, never from a request: there are (routes+1) × 6 streams at most.
-func newRouting(e *model.Edge, nodeGroup string) *routing {
-	set := func(route string) *streamSet {
-		var s streamSet
-		for i, class := range statusClasses {
-			b := []byte(`{"job":"edgetel","node_group":`)
-			b = appendString(b, nodeGroup)
-			b = append(b, `,"route":`...)
-			b = appendString(b, route)
-			b = append(b, `,"status_class":`...)
-			b = appendString(b, class)
-			s[i] = &stream{labels: string(append(b, '}'))}
+// newRouting prepares the streams for e's routes. Label values come from the model, the
+// configuration and Envoy's node clusters (capped), never from a request.
+func newRouting(e *model.Edge, defaultGroup string, maxGroups int) *routing {
+	rt := &routing{groups: map[string]map[string]*streamSet{}, maxGroups: maxGroups, defGroup: defaultGroup, redactQuery: true}
+	if e != nil {
+		for _, r := range e.Routes {
+			rt.routeNames = append(rt.routeNames, r.Name)
 		}
-		return &s
+		// A model built by config always lists authorization and cookie; one that lists no
+		// header at all was not, and gets the safe default.
+		rt.redactQuery = e.Redaction.QueryStrings || len(e.Redaction.Headers) == 0
 	}
-	rt := &routing{routes: map[string]*streamSet{}, unmatched: set(model.UnmatchedRoute), redactQuery: true}
-	if e == nil {
-		return rt
-	}
-	for _, r := range e.Routes {
-		rt.routes[r.Name] = set(r.Name)
-	}
-	// A model built by config always lists authorization and cookie; one that lists no
-	// header at all was not, and gets the safe default.
-	rt.redactQuery = e.Redaction.QueryStrings || len(e.Redaction.Headers) == 0
+	rt.routeNames = append(rt.routeNames, model.UnmatchedRoute)
 	return rt
 }
 
-// streamOf returns the stream of r: its route if the model has it, unmatched otherwise.
+// group returns the streams of r's node group, building them on first sight. Lookups of
+// known groups allocate nothing.
+func (rt *routing) group(cluster []byte) map[string]*streamSet {
+	var g map[string]*streamSet
+	var ok bool
+	if len(cluster) == 0 {
+		g, ok = rt.groups[rt.defGroup]
+	} else {
+		g, ok = rt.groups[string(cluster)]
+	}
+	if ok {
+		return g
+	}
+	name := rt.defGroup
+	if len(cluster) > 0 {
+		name = string(cluster)
+	}
+	if len(rt.groups) >= rt.maxGroups {
+		if g, ok := rt.groups[OtherNodeGroup]; ok {
+			return g
+		}
+		name = OtherNodeGroup
+	}
+	g = make(map[string]*streamSet, len(rt.routeNames))
+	for _, route := range rt.routeNames {
+		var set streamSet
+		for i, class := range statusClasses {
+			set[i] = &stream{labels: promodel.LabelSet{
+				"job": "edgetel", "node_group": promodel.LabelValue(name),
+				"route": promodel.LabelValue(route), "status_class": promodel.LabelValue(class),
+			}}
+		}
+		g[route] = &set
+	}
+	rt.groups[name] = g
+	return g
+}
+
+// streamOf returns the stream of r: its node group's, its route's if the model has it,
+// unmatched otherwise. The caller holds the exporter's format lock.
 func (rt *routing) streamOf(r *als.Record) *stream {
-	set := rt.unmatched
-	if s, ok := rt.routes[string(r.RouteName)]; ok { // no allocation: the compiler sees the lookup
-		set = s
+	g := rt.group(r.NodeCluster)
+	set, ok := g[string(r.RouteName)]
+	if !ok {
+		set = g[model.UnmatchedRoute]
 	}
 	return set[statusClass(r.Status)]
 }

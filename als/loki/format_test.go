@@ -22,6 +22,7 @@ func testEdge(redactQuery bool) *model.Edge {
 func testRecord() als.Record {
 	r := als.Record{
 		Node:            []byte("edge-0"),
+		NodeCluster:     []byte("edge"),
 		RouteName:       []byte("shop/checkout"),
 		UpstreamCluster: []byte("shop_checkout_8080"),
 		UpstreamHost:    []byte("10.0.0.7:8080"),
@@ -130,31 +131,56 @@ func TestLineNeverCarriesHeadersOrIdentifyingRequestFields(t *testing.T) {
 
 func TestLabels(t *testing.T) {
 	tests := []struct {
-		name  string
-		edge  *model.Edge
-		route string
-		code  uint32
-		want  string
+		name    string
+		edge    *model.Edge
+		cluster string
+		route   string
+		code    uint32
+		want    string
 	}{
 		{"a request on a model route is labeled with that route and its status class", testEdge(true),
-			"shop/checkout", 201, `{"job":"edgetel","node_group":"edge","route":"shop/checkout","status_class":"2xx"}`},
+			"edge", "shop/checkout", 201, `{job="edgetel", node_group="edge", route="shop/checkout", status_class="2xx"}`},
 		{"a request that matched no route is labeled unmatched", testEdge(true),
-			"", 404, `{"job":"edgetel","node_group":"edge","route":"unmatched","status_class":"4xx"}`},
+			"edge", "", 404, `{job="edgetel", node_group="edge", route="unmatched", status_class="4xx"}`},
 		{"a route name the model does not have never becomes a label", testEdge(true),
-			"evil/../random-123", 500, `{"job":"edgetel","node_group":"edge","route":"unmatched","status_class":"5xx"}`},
+			"edge", "evil/../random-123", 500, `{job="edgetel", node_group="edge", route="unmatched", status_class="5xx"}`},
 		{"a request without a response has status class other", testEdge(true),
-			"shop/checkout", 0, `{"job":"edgetel","node_group":"edge","route":"shop/checkout","status_class":"other"}`},
+			"edge", "shop/checkout", 0, `{job="edgetel", node_group="edge", route="shop/checkout", status_class="other"}`},
 		{"without a model every request is unmatched", nil,
-			"shop/checkout", 302, `{"job":"edgetel","node_group":"edge","route":"unmatched","status_class":"3xx"}`},
+			"edge", "shop/checkout", 302, `{job="edgetel", node_group="edge", route="unmatched", status_class="3xx"}`},
+		{"the node group is the Envoy node's cluster", testEdge(true),
+			"edge-eu", "shop/checkout", 200, `{job="edgetel", node_group="edge-eu", route="shop/checkout", status_class="2xx"}`},
+		{"a node without a cluster gets the configured node group", testEdge(true),
+			"", "shop/checkout", 200, `{job="edgetel", node_group="fallback", route="shop/checkout", status_class="2xx"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := testRecord()
-			r.RouteName, r.Status = []byte(tt.route), tt.code
-			if got := newRouting(tt.edge, DefaultNodeGroup).streamOf(&r).labels; got != tt.want {
+			r.NodeCluster, r.RouteName, r.Status = []byte(tt.cluster), []byte(tt.route), tt.code
+			if got := newRouting(tt.edge, "fallback", DefaultMaxNodeGroups).streamOf(&r).labels.String(); got != tt.want {
 				t.Errorf("labels\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNodeGroupsBeyondTheCapShareTheOtherGroup(t *testing.T) {
+	rt := newRouting(testEdge(true), DefaultNodeGroup, 2)
+	groupOf := func(cluster string) string {
+		r := testRecord()
+		r.NodeCluster = []byte(cluster)
+		return string(rt.streamOf(&r).labels["node_group"])
+	}
+	for _, c := range []struct{ cluster, want string }{
+		{"edge-eu", "edge-eu"}, {"edge-us", "edge-us"}, {"edge-ap", OtherNodeGroup},
+		{"random-1", OtherNodeGroup}, {"edge-eu", "edge-eu"},
+	} {
+		if got := groupOf(c.cluster); got != c.want {
+			t.Errorf("cluster %q: node_group %q, want %q", c.cluster, got, c.want)
+		}
+	}
+	if len(rt.groups) != 3 {
+		t.Errorf("%d node groups built, want 2 and other", len(rt.groups))
 	}
 }
 
@@ -171,7 +197,7 @@ func TestQueryRedactionFollowsTheModel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := newRouting(tt.edge, "edge").redactQuery; got != tt.want {
+			if got := newRouting(tt.edge, "edge", DefaultMaxNodeGroups).redactQuery; got != tt.want {
 				t.Errorf("redactQuery = %v, want %v", got, tt.want)
 			}
 		})
@@ -180,7 +206,7 @@ func TestQueryRedactionFollowsTheModel(t *testing.T) {
 
 func TestFormattingAllocatesNothingOnceTheBufferHasGrown(t *testing.T) {
 	r := testRecord()
-	rt := newRouting(testEdge(true), "edge")
+	rt := newRouting(testEdge(true), "edge", DefaultMaxNodeGroups)
 	buf := appendLine(nil, &r, true)
 	allocs := testing.AllocsPerRun(1000, func() {
 		buf = appendLine(buf[:0], &r, rt.redactQuery)

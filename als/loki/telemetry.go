@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"math"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,78 +10,71 @@ import (
 // Reasons in edgetel_loki_lines_dropped_total.
 const (
 	dropBufferFull = "buffer_full" // Loki is slow or down and the buffer is full
-	dropSendFailed = "send_failed" // the batch failed after every retry
-	dropRejected   = "rejected"    // Loki refused the batch (4xx other than 429): not retried
+	dropSendFailed = "send_failed" // Loki refused the batch, or it failed after every retry
 	dropShutdown   = "shutdown"    // still buffered when Shutdown's context ended
 	dropNotRunning = "not_running" // arrived before Start or after Shutdown
 )
 
-// telemetry is the exporter's self-telemetry; counters are resolved once here.
+// telemetry is the exporter's self-telemetry: its own drop counts, and a collector that
+// mirrors the buffer and the client's counts at scrape time.
 type telemetry struct {
-	collectors []prometheus.Collector
+	x *Exporter
 
-	linesSent, batchesSent, batchesFailed, retries prometheus.Counter
-	exportLag                                      prometheus.Gauge
-	droppedBufferFull, droppedSendFailed           prometheus.Counter
-	droppedRejected, droppedShutdown               prometheus.Counter
-	droppedNotRunning                              prometheus.Counter
-	sendDuration                                   prometheus.Observer
+	droppedBufferFull, droppedShutdown, droppedNotRunning atomic.Uint64
+	lagBits                                               atomic.Uint64 // float64 seconds
+
+	sentDesc, droppedDesc, retriesDesc, linesDesc, bytesDesc, lagDesc *prometheus.Desc
 }
 
-func newTelemetry(lines, bytes *atomic.Int64) *telemetry {
-	const ns, sub = "edgetel", "loki"
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help})
+func newTelemetry(x *Exporter) *telemetry {
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName("edgetel", "loki", name), help, labels, nil)
 	}
-	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "lines_dropped_total",
-		Help: "Access-log lines never accepted by Loki, by reason.",
-	}, []string{"reason"})
-	duration := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Namespace: ns, Subsystem: sub, Name: "send_duration_seconds",
-		Help:    "Duration of push requests to Loki, failed ones included.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-	})
-	t := &telemetry{
-		linesSent:     counter("lines_sent_total", "Access-log lines Loki accepted."),
-		batchesSent:   counter("batches_sent_total", "Push requests Loki accepted."),
-		batchesFailed: counter("batches_failed_total", "Batches dropped after a refusal, their last retry, or shutdown."),
-		retries:       counter("retries_total", "Push requests retried after a 429, a 5xx or a connection error."),
-		exportLag: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "export_lag_seconds",
-			Help: "How long the oldest line of the last batch Loki accepted waited in the sink: the export lag."}),
-		droppedBufferFull: dropped.WithLabelValues(dropBufferFull),
-		droppedSendFailed: dropped.WithLabelValues(dropSendFailed),
-		droppedRejected:   dropped.WithLabelValues(dropRejected),
-		droppedShutdown:   dropped.WithLabelValues(dropShutdown),
-		droppedNotRunning: dropped.WithLabelValues(dropNotRunning),
-		sendDuration:      duration,
+	return &telemetry{
+		x:        x,
+		sentDesc: desc("lines_sent_total", "Access-log lines Loki accepted."),
+		droppedDesc: desc("lines_dropped_total",
+			"Access-log lines never accepted by Loki, by reason.", "reason"),
+		retriesDesc: desc("retries_total", "Push requests retried after a 429, a 5xx or a connection error."),
+		linesDesc:   desc("buffer_lines", "Lines waiting for Loki, the client's batch included."),
+		bytesDesc:   desc("buffer_bytes", "Bytes of lines waiting for Loki, the client's batch included."),
+		lagDesc: desc("export_lag_seconds",
+			"How long the oldest line of the last batch Loki accepted waited in the sink: the export lag."),
 	}
-	bufLines := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: ns, Subsystem: sub, Name: "buffer_lines",
-		Help: "Lines waiting for Loki, the batch being sent included.",
-	}, func() float64 { return float64(lines.Load()) })
-	bufBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: ns, Subsystem: sub, Name: "buffer_bytes",
-		Help: "Bytes of lines waiting for Loki, the batch being sent included.",
-	}, func() float64 { return float64(bytes.Load()) })
-	t.collectors = []prometheus.Collector{
-		t.linesSent, t.batchesSent, t.batchesFailed, t.retries, t.exportLag, dropped, duration, bufLines, bufBytes,
-	}
-	return t
 }
+
+func (t *telemetry) setLag(s float64) { t.lagBits.Store(math.Float64bits(s)) }
 
 // Describe implements prometheus.Collector.
 func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range x.tel.collectors {
-		c.Describe(ch)
+	t := x.tel
+	for _, d := range []*prometheus.Desc{t.sentDesc, t.droppedDesc, t.retriesDesc, t.linesDesc, t.bytesDesc, t.lagDesc} {
+		ch <- d
 	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. It settles the buffer against the client's
+// counts first, so that sent + dropped + buffered is every line taken, in one scrape.
 func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range x.tel.collectors {
-		c.Collect(ch)
+	t := x.tel
+	x.mu.Lock()
+	x.settle()
+	lines, bytes := x.lines, x.bytes
+	sent, failed := x.counts.sentDropped()
+	retries := x.counts.retried()
+	x.mu.Unlock()
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
+	counter(t.sentDesc, float64(sent))
+	counter(t.droppedDesc, float64(t.droppedBufferFull.Load()), dropBufferFull)
+	counter(t.droppedDesc, float64(failed), dropSendFailed)
+	counter(t.droppedDesc, float64(t.droppedShutdown.Load()), dropShutdown)
+	counter(t.droppedDesc, float64(t.droppedNotRunning.Load()), dropNotRunning)
+	counter(t.retriesDesc, float64(retries))
+	ch <- prometheus.MustNewConstMetric(t.linesDesc, prometheus.GaugeValue, float64(lines))
+	ch <- prometheus.MustNewConstMetric(t.bytesDesc, prometheus.GaugeValue, float64(bytes))
+	ch <- prometheus.MustNewConstMetric(t.lagDesc, prometheus.GaugeValue, math.Float64frombits(t.lagBits.Load()))
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)

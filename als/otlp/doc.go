@@ -16,7 +16,7 @@
 //	upstream_host     UpstreamHost        upstream_cluster UpstreamCluster
 //	bytes_received    BytesReceived       bytes_sent      BytesSent
 //
-// The resource attributes node_name and log_name become Node and LogName, and the record's
+// The resource attributes node_name, cluster_name and log_name become Node, NodeCluster and LogName, and the record's
 // timestamp (its observed timestamp when unset) Start. Other keys are ignored. A record
 // whose numeric attribute does not parse is rejected, counted, and reported in the
 // response's partial success.

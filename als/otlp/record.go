@@ -29,8 +29,9 @@ const (
 	keyBytesReceived   = "bytes_received"
 	keyBytesSent       = "bytes_sent"
 
-	keyNodeName = "node_name"
-	keyLogName  = "log_name"
+	keyNodeName    = "node_name"
+	keyClusterName = "cluster_name"
+	keyLogName     = "log_name"
 )
 
 // Batch is one Export request's records as the consumer is given them. Records' byte
@@ -58,9 +59,12 @@ func extract(ld plog.Logs, lim limits, b *Batch) (x extracted) {
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
 		rl := rls.At(i)
-		var node, logName []byte
+		var node, cluster, logName []byte
 		if v, ok := rl.Resource().Attributes().Get(keyNodeName); ok {
 			node = b.keep(v, lim.maxValue, &x)
+		}
+		if v, ok := rl.Resource().Attributes().Get(keyClusterName); ok {
+			cluster = b.keep(v, lim.maxValue, &x)
 		}
 		if v, ok := rl.Resource().Attributes().Get(keyLogName); ok {
 			logName = b.keep(v, lim.maxValue, &x)
@@ -73,7 +77,7 @@ func extract(ld plog.Logs, lim limits, b *Batch) (x extracted) {
 					x.overLimit++
 					continue
 				}
-				b.Records = append(b.Records, als.Record{Node: node, LogName: logName})
+				b.Records = append(b.Records, als.Record{Node: node, NodeCluster: cluster, LogName: logName})
 				rec := &b.Records[len(b.Records)-1]
 				if why := b.fill(rec, lrs.At(k), lim.maxValue, &x); why != "" {
 					b.Records = b.Records[:len(b.Records)-1]

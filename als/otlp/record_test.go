@@ -51,7 +51,7 @@ func logsOf(records ...map[string]any) plog.Logs {
 
 // want is the record every case starts from: what the resource and timestamp give.
 func want(edit func(r *als.Record)) als.Record {
-	r := als.Record{Node: []byte("node-1"), LogName: []byte(sim.LogName), Start: testStart}
+	r := als.Record{Node: []byte("node-1"), NodeCluster: []byte("edge"), LogName: []byte(sim.LogName), Start: testStart}
 	if edit != nil {
 		edit(&r)
 	}

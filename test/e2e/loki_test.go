@@ -30,7 +30,7 @@ func TestLokiHasEveryAccessLogLineTheSinkDidNotCountAsDropped(t *testing.T) {
 	lk := lokitest.Start(t)
 	edge := exampleEdge(t)
 	s := sinktest.StartWith(t, edge, sink.Config{Loki: loki.Config{
-		URL: lk.URL, BatchLines: 200, BatchWait: 100 * time.Millisecond,
+		URL: lk.URL, BatchBytes: 64 << 10, BatchWait: 100 * time.Millisecond,
 		BufferLines: 1000, MinBackoff: 50 * time.Millisecond, MaxBackoff: 250 * time.Millisecond, MaxRetries: 200,
 	}})
 
