@@ -22,6 +22,7 @@ import (
 	"github.com/edgetel/edgetel/als/loki"
 	alsotlp "github.com/edgetel/edgetel/als/otlp"
 	"github.com/edgetel/edgetel/config"
+	"github.com/edgetel/edgetel/internal/mtls"
 	"github.com/edgetel/edgetel/join"
 	"github.com/edgetel/edgetel/metrics"
 	"github.com/edgetel/edgetel/model"
@@ -41,6 +42,9 @@ type Config struct {
 	// MaxRecvMsgBytes bounds one gRPC message (default 4 MiB, gRPC's own default). Envoy's
 	// access-log batches are ~16 KiB.
 	MaxRecvMsgBytes int
+	// TLS, when set, makes the gRPC port require mutual TLS: Envoys present a certificate of
+	// its client CA. The zero value serves plaintext.
+	TLS mtls.Config
 	// StopGrace is how long Shutdown lets streams finish before it closes them (default 5s).
 	// Envoy's access-log streams never end by themselves, so grace ends with a hard stop.
 	StopGrace time.Duration
@@ -79,7 +83,7 @@ func (c Config) Validate() error {
 	case c.StopGrace < 0:
 		return fmt.Errorf("%w: StopGrace is %s", ErrInvalidConfig, c.StopGrace)
 	}
-	if err := errors.Join(c.ALS.Validate(), c.OTLPLogs.Validate()); err != nil {
+	if err := errors.Join(c.ALS.Validate(), c.OTLPLogs.Validate(), c.TLS.Validate()); err != nil {
 		return err
 	}
 	var lokiErr error
@@ -179,12 +183,17 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.server = grpc.NewServer(
+	// The files are read now, so that a wrong path stops the start with its name.
+	creds, err := cfg.TLS.ServerOptions(logger.With("server", "sink"))
+	if err != nil {
+		return nil, err
+	}
+	s.server = grpc.NewServer(append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		// Envoy keeps its streams open for good and pings them; let it, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-	)
+	}, creds...)...)
 	accesslogv3.RegisterAccessLogServiceServer(s.server, s.receiver)
 	if s.otlpLogs, err = alsotlp.NewReceiver(cfg.OTLPLogs, logs, logger.With("receiver", "otlp-logs")); err != nil {
 		return nil, err
@@ -259,7 +268,7 @@ func (s *Sink) Start(ctx context.Context) error {
 			s.log.Error("gRPC server stopped", "err", err)
 		}
 	}()
-	s.log.Info("sink listening", "grpc", ln.Addr().String())
+	s.log.Info("sink listening", "grpc", ln.Addr().String(), "mutualTLS", s.cfg.TLS.Enabled())
 	return nil
 }
 

@@ -46,6 +46,12 @@ type BootstrapOptions struct {
 	AdminPort uint32
 	// StatsFlushInterval is how often stats go to the sink; default 10s.
 	StatsFlushInterval time.Duration
+	// XDSTLS, when set, makes Envoy reach the xDS server over mutual TLS (SNI: the host of
+	// XDSAddress); nil is plaintext.
+	XDSTLS *UpstreamTLS
+	// SinkTLS, when set, makes Envoy reach the sink over mutual TLS, as the xDS server's
+	// Config.SinkTLS does for the sink's cluster over CDS; the two must agree.
+	SinkTLS *UpstreamTLS
 }
 
 func (o BootstrapOptions) withDefaults() BootstrapOptions {
@@ -71,11 +77,11 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	if o.NodeID == "" {
 		return nil, fmt.Errorf("%w: a node ID is required", ErrBootstrap)
 	}
-	xds, err := xdsCluster(o.XDSAddress)
+	xds, err := xdsCluster(o.XDSAddress, o.XDSTLS)
 	if err != nil {
 		return nil, err
 	}
-	sink, err := sinkCluster(o.Sink)
+	sink, err := sinkCluster(o.Sink, o.SinkTLS)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBootstrap, err)
 	}
@@ -95,7 +101,7 @@ func Bootstrap(opts BootstrapOptions) (*bootstrapv3.Bootstrap, error) {
 	return b, nil
 }
 
-func xdsCluster(addr string) (*clusterv3.Cluster, error) {
+func xdsCluster(addr string, tls *UpstreamTLS) (*clusterv3.Cluster, error) {
 	host, p, err := net.SplitHostPort(addr)
 	port, perr := strconv.ParseUint(p, 10, 16)
 	if err != nil || perr != nil || host == "" || port == 0 {
@@ -106,6 +112,12 @@ func xdsCluster(addr string) (*clusterv3.Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBootstrap, err)
 	}
 	c.UpstreamConnectionOptions = &clusterv3.UpstreamConnectionOptions{TcpKeepalive: &corev3.TcpKeepalive{}}
+	if tls != nil {
+		if err := tls.validate(); err != nil {
+			return nil, fmt.Errorf("%w: xDS TLS: %w", ErrBootstrap, err)
+		}
+		c.TransportSocket = upstreamTLS(tls, serverName(host))
+	}
 	return withHTTP2(c), nil
 }
 

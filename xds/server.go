@@ -19,6 +19,8 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/edgetel/edgetel/internal/mtls"
 )
 
 // DefaultListenAddress is where the xDS server listens unless told otherwise.
@@ -46,6 +48,13 @@ type Config struct {
 	KeepaliveTimeout time.Duration
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger
+	// TLS, when set, makes the server require mutual TLS: Envoys present a certificate of
+	// its client CA. The zero value serves plaintext.
+	TLS mtls.Config
+	// SinkTLS, when set, gives the sink's cluster the client side of mutual TLS: where each
+	// Envoy finds its certificate, key and the CA of the sink's certificate. Set it when the
+	// sink requires mutual TLS; nil speaks plaintext to the sink.
+	SinkTLS *UpstreamTLS
 }
 
 // DefaultConfig returns the configuration that the zero Config stands for.
@@ -80,6 +89,12 @@ func (c Config) Validate() error {
 	if c.KeepaliveTimeout < 0 {
 		errs = append(errs, fmt.Errorf("%w: keepaliveTimeout %v: must not be negative", ErrInvalidServerConfig, c.KeepaliveTimeout))
 	}
+	if err := c.TLS.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidServerConfig, err))
+	}
+	if err := c.SinkTLS.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: sinkTLS: %w", ErrInvalidServerConfig, err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -88,7 +103,8 @@ func (c Config) Validate() error {
 // Shutdown: a configuration published before Start is served from the first connection.
 //
 // It serves the private keys of the listeners' certificates (SetSecrets) to any client that
-// asks for them by name: its port must be reachable by the Envoy fleet only.
+// asks for them by name: its port must be reachable by the Envoy fleet only, or require
+// mutual TLS (Config.TLS) so that only holders of a client certificate get them.
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
@@ -101,7 +117,8 @@ type Server struct {
 	endpoints  endpointState
 	secrets    secretState
 	hasher     *hasher
-	translator *Translator // PublishEdge's, so that a one-route change translates one route
+	translator *Translator         // PublishEdge's, so that a one-route change translates one route
+	creds      []grpc.ServerOption // mutual TLS, or none
 
 	mu  sync.Mutex
 	run *running // nil when not started
@@ -121,6 +138,11 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// The files are read now, so that a wrong path stops the start with its name.
+	creds, err := cfg.TLS.ServerOptions(cfg.Logger.With("server", "xds"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidServerConfig, err)
+	}
 	m := newMetrics()
 	return &Server{
 		cfg:        cfg,
@@ -131,7 +153,8 @@ func NewServer(cfg Config) (*Server, error) {
 		endpoints:  newEndpointState(),
 		secrets:    newSecretState(),
 		hasher:     newHasher(),
-		translator: NewTranslator(),
+		translator: NewTranslatorWith(Options{SinkTLS: cfg.SinkTLS}),
+		creds:      creds,
 	}, nil
 }
 
@@ -150,11 +173,11 @@ func (s *Server) Start(ctx context.Context) error {
 	// The streams' context is the server's own, not ctx: they live until Shutdown.
 	streams, cancel := context.WithCancel(context.Background())
 	x := serverv3.NewServer(streams, s.caches.mux, s.callbacks.funcs())
-	g := grpc.NewServer(
+	g := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: s.cfg.KeepaliveTime, Timeout: s.cfg.KeepaliveTimeout}),
 		// Clients (Envoy's connection_keepalive) may ping as often as every 10s.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
+	}, s.creds...)...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, x)
 	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
 	routeservice.RegisterRouteDiscoveryServiceServer(g, x)
@@ -169,7 +192,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	s.run = run
-	s.log.Info("xds: serving", "address", lis.Addr().String())
+	s.log.Info("xds: serving", "address", lis.Addr().String(), "mutualTLS", s.cfg.TLS.Enabled())
 	return nil
 }
 

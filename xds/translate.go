@@ -66,15 +66,27 @@ type Resources struct {
 // the model: a Kubernetes backend's, or the sink's when the sink is a Kubernetes Service.
 func (r *Resources) ExternalEDS(cluster string) bool { return r.externalEDS[cluster] }
 
+// Options are what the translation needs beyond the model: how edgetel itself is deployed,
+// which is the command line's business, not the policies'. The zero Options are plaintext.
+type Options struct {
+	// SinkTLS, when set, gives the sink's cluster the client side of mutual TLS.
+	SinkTLS *UpstreamTLS
+}
+
 // Translate compiles the model into Envoy resources. It reports every problem it finds,
 // joined; on error the Resources are partial and must not be published.
 func Translate(e *model.Edge) (*Resources, error) {
-	return translate(e, nil)
+	return translate(e, Options{}, nil)
+}
+
+// TranslateWith is Translate with Options.
+func TranslateWith(e *model.Edge, o Options) (*Resources, error) {
+	return translate(e, o, nil)
 }
 
 // translate is Translate, with a Translator's cache or none.
-func translate(e *model.Edge, c *memo) (*Resources, error) {
-	clusters, external, cerr := translateClusters(e, c)
+func translate(e *model.Edge, o Options, c *memo) (*Resources, error) {
+	clusters, external, cerr := translateClusters(e, o, c)
 	vhosts, verr := translateVirtualHosts(e.Routes, c)
 	listeners, lerr := translateListeners(e)
 	res := &Resources{

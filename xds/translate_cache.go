@@ -24,13 +24,17 @@ import (
 // result shares their messages. A Translator is safe for concurrent use; translations run
 // one at a time.
 type Translator struct {
-	mu sync.Mutex
-	c  *memo
+	mu   sync.Mutex
+	c    *memo
+	opts Options
 }
 
 // NewTranslator returns a Translator with nothing cached.
-func NewTranslator() *Translator {
-	return &Translator{c: &memo{
+func NewTranslator() *Translator { return NewTranslatorWith(Options{}) }
+
+// NewTranslatorWith returns a Translator that translates with o.
+func NewTranslatorWith(o Options) *Translator {
+	return &Translator{opts: o, c: &memo{
 		routes:   map[string]*cachedRoute{},
 		clusters: map[model.Backend]*cachedCluster{},
 		vhosts:   map[string]*cachedVHost{},
@@ -46,7 +50,7 @@ func (t *Translator) Translate(e *model.Edge) (*Resources, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.c.gen++
-	res, err := translate(e, t.c)
+	res, err := translate(e, t.opts, t.c)
 	t.c.sweep()
 	res.checked = t.c.checked
 	return res, err

@@ -28,12 +28,12 @@ const (
 
 // translateClusters builds one cluster per backend and the sink's, sorted by name, and
 // names the EDS clusters whose assignments arrive apart from the model.
-func translateClusters(e *model.Edge, m *memo) ([]*clusterv3.Cluster, map[string]bool, error) {
+func translateClusters(e *model.Edge, o Options, m *memo) ([]*clusterv3.Cluster, map[string]bool, error) {
 	external := map[string]bool{}
 	backends := e.Clusters()
 	out := make([]*clusterv3.Cluster, 0, len(backends)+1)
 	var errs []error
-	sink, err := sinkCluster(e.Sink)
+	sink, err := sinkCluster(e.Sink, o.SinkTLS)
 	if err != nil {
 		errs = append(errs, err)
 	} else {
@@ -70,8 +70,9 @@ func backendCluster(b model.Backend) (*clusterv3.Cluster, error) {
 }
 
 // sinkCluster is the sink's cluster, HTTP/2 for gRPC: EDS when the sink is a Kubernetes
-// Service (each node is given one endpoint, see DESIGN.md "Scale-out"), else its address.
-func sinkCluster(s model.Sink) (*clusterv3.Cluster, error) {
+// Service (each node is given one endpoint, see DESIGN.md "Scale-out"), else its address;
+// over mutual TLS when tls is set.
+func sinkCluster(s model.Sink, tls *UpstreamTLS) (*clusterv3.Cluster, error) {
 	var c *clusterv3.Cluster
 	switch {
 	case s.Service != "":
@@ -83,6 +84,12 @@ func sinkCluster(s model.Sink) (*clusterv3.Cluster, error) {
 		}
 	default:
 		return nil, untranslatable("cluster", SinkCluster, "the sink has neither a Kubernetes service nor an address")
+	}
+	if tls != nil {
+		if err := tls.validate(); err != nil {
+			return nil, untranslatable("cluster", SinkCluster, "%v", err)
+		}
+		c.TransportSocket = upstreamTLS(tls, sinkServerName(s))
 	}
 	return withHTTP2(c), nil
 }

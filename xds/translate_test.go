@@ -19,6 +19,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata an
 // goldenKinds are the per-type outputs of one translation case.
 var goldenKinds = []string{"listeners", "routes", "clusters", "endpoints", "apilisteners"}
 
+// envoyTLS is where the tests' Envoys find their client certificate, as the chart mounts it.
+var envoyTLS = &UpstreamTLS{CertFile: "/etc/edgetel/tls/tls.crt", KeyFile: "/etc/edgetel/tls/tls.key", CAFile: "/etc/edgetel/tls/ca.crt"}
+
+// translateOptions are the Options of the cases that need some; the others take none.
+var translateOptions = map[string]Options{
+	"sink-mtls": {SinkTLS: envoyTLS},
+}
+
 // TestTranslateGolden compiles each testdata/<case>.in.yaml (policy documents) into the
 // model, translates it, checks that the result is valid, and compares every resource type
 // with testdata/<case>.<type>.out.yaml.
@@ -35,7 +43,7 @@ func TestTranslateGolden(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			e := compileFile(t, in)
-			res, err := Translate(e)
+			res, err := TranslateWith(e, translateOptions[name])
 			if err != nil {
 				t.Fatalf("Translate: %v", err)
 			}

@@ -16,16 +16,27 @@ func newRenderBootstrapCmd() *cobra.Command {
 		policies string
 		opts     xds.BootstrapOptions
 		flush    time.Duration
+		envoyTLS envoyTLSFlags
+		sinkTLS  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Print an Envoy bootstrap: ADS from edgetel xds, stats to the sink of the policies",
 		Long: "Prints the bootstrap YAML an Envoy of the edge starts with: its node, admin on loopback,\n" +
 			"listeners and clusters over ADS from --xds-address, and the metrics-service stats sink\n" +
-			"pointed at the sink the EdgeConfig names (counters as deltas, tags as labels).",
+			"pointed at the sink the EdgeConfig names (counters as deltas, tags as labels).\n" +
+			"With --envoy-tls-*, Envoy reaches both over mutual TLS (the sink unless --sink-tls=false).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.StatsFlushInterval = flush
+			tls, err := envoyTLS.upstream()
+			if err != nil {
+				return err
+			}
+			opts.XDSTLS = tls
+			if sinkTLS {
+				opts.SinkTLS = tls
+			}
 			return renderBootstrap(cmd.OutOrStdout(), policySource(policies), opts)
 		},
 	}
@@ -36,6 +47,8 @@ func newRenderBootstrapCmd() *cobra.Command {
 	fs.StringVar(&opts.XDSAddress, "xds-address", xds.DefaultXDSAddress, "host:port of edgetel xds")
 	fs.Uint32Var(&opts.AdminPort, "admin-port", xds.DefaultAdminPort, "admin interface port (loopback only)")
 	fs.DurationVar(&flush, "stats-flush-interval", xds.DefaultStatsFlushInterval, "how often Envoy sends stats to the sink")
+	envoyTLS.register(fs, "the xDS cluster (and the sink's, see --sink-tls)")
+	fs.BoolVar(&sinkTLS, "sink-tls", true, "with --envoy-tls-*, reach the sink over mutual TLS too (as edgetel xds --envoy-tls-* makes its CDS cluster)")
 	return cmd
 }
 

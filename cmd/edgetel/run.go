@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgetel/edgetel/config"
+	"github.com/edgetel/edgetel/internal/mtls"
 	"github.com/edgetel/edgetel/internal/serve"
 	"github.com/edgetel/edgetel/sink"
 	"github.com/edgetel/edgetel/ui"
@@ -26,6 +27,10 @@ type runFlags struct {
 	xdsAddr  string
 	sim      simFlags
 	sink     sink.Config
+	// tls is the server side of mutual TLS on both gRPC ports; envoyTLS where Envoys find
+	// their client certificate, for the sink's cluster.
+	tls      mtls.Config
+	envoyTLS envoyTLSFlags
 	// Links from the status page; none when empty.
 	jaegerURL, grafanaURL string
 }
@@ -78,6 +83,7 @@ func (f *runFlags) register(cmd *cobra.Command, h halves) {
 	fs.StringVar(&f.httpAddr, "http-addr", ":9464", "HTTP address: the status page at /, /metrics, /healthz, /readyz")
 	fs.StringVar(&f.jaegerURL, "jaeger-url", "", "Jaeger UI base URL the status page links trace IDs to (e.g. http://localhost:16686)")
 	fs.StringVar(&f.grafanaURL, "grafana-url", "", "Grafana base URL the status page links to (Explore, dashboards)")
+	registerServerTLS(fs, &f.tls)
 	if h.sink {
 		fs.StringVar(&f.grpcAddr, "grpc-addr", sink.DefaultGRPCAddr, "the sink's gRPC address: Envoy's access-log and metrics services, OTLP traces")
 		fs.StringVar(&f.sink.Loki.URL, "loki-url", "", "Loki's base URL (http://host:3100) to push access logs to; none when empty")
@@ -85,6 +91,7 @@ func (f *runFlags) register(cmd *cobra.Command, h halves) {
 	}
 	if h.xds {
 		fs.StringVar(&f.xdsAddr, "xds-addr", xds.DefaultListenAddress, "the xDS (ADS) server's gRPC address")
+		f.envoyTLS.register(fs, "the sink's cluster (served over CDS)")
 	}
 	if h.simulate {
 		fs.BoolVar(&f.sim.enabled, "simulate", false, "also run a simulated Envoy fleet sending to the sink")
@@ -101,9 +108,18 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 	var appliers []config.Applier
 	var parts []named
 	var eps config.KubeTarget
+	sinkTLS, err := f.envoyTLS.upstream()
+	if err != nil {
+		return err
+	}
+	if h.xds && h.sink {
+		if err := checkSinkTLSAgrees(f.tls, sinkTLS); err != nil {
+			return err
+		}
+	}
 
 	if h.xds {
-		x, err := xds.NewServer(xds.Config{ListenAddress: f.xdsAddr, Logger: slog.Default()})
+		x, err := xds.NewServer(xds.Config{ListenAddress: f.xdsAddr, Logger: slog.Default(), TLS: f.tls, SinkTLS: sinkTLS})
 		if err != nil {
 			return err
 		}
@@ -121,7 +137,7 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 		var err error
 		bad = ui.NewBadRequestLog(ui.DefaultBadRequestsPerRoute)
 		cfg := f.sink
-		cfg.GRPCAddr, cfg.Tap = f.grpcAddr, bad
+		cfg.GRPCAddr, cfg.Tap, cfg.TLS = f.grpcAddr, bad, f.tls
 		if s, err = sink.New(cfg, nil, slog.Default()); err != nil {
 			return err
 		}
@@ -147,6 +163,7 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 	parts = append([]named{src}, parts...)
 	parts = append(parts, named{"ui", page}, named{"http", http})
 	if h.simulate && f.sim.enabled {
+		f.sim.tls = f.envoyTLS // the simulated fleet stands for the Envoys
 		parts = append(parts, simComponent(f.sim, store, func() string { return dialable(s.Addr().String()) }))
 	}
 	parts = append(parts, named{"banner", funcComponent{start: banner(cmd, f, h, http)}})

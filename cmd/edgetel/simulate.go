@@ -21,11 +21,13 @@ type simFlags struct {
 	seed       uint64
 	noIncident bool
 	protocol   string
+	tls        envoyTLSFlags
 }
 
 func (f *simFlags) register(fs *pflag.FlagSet, standalone bool) {
 	if standalone {
 		fs.StringVar(&f.sink, "sink", sim.DefaultAddress, "the sink's gRPC address")
+		f.tls.register(fs, "the fleet")
 	}
 	fs.IntVar(&f.nodes, "nodes", sim.DefaultNodes, "simulated Envoy nodes, one access-log stream each")
 	fs.Float64Var(&f.rate, "rate", sim.DefaultRate, "requests per second across the fleet")
@@ -68,10 +70,13 @@ func simComponent(f simFlags, store *config.Store, addr func() string) named {
 			cfg := sim.DefaultConfig(edge)
 			cfg.Address, cfg.Nodes, cfg.Rate, cfg.Seed = addr(), f.nodes, f.rate, f.seed
 			cfg.AccessLogProtocol = f.protocol
+			var err error
+			if cfg.DialOptions, err = f.tls.dialOptions(); err != nil {
+				return err
+			}
 			if f.noIncident {
 				cfg.Incidents = nil
 			}
-			var err error
 			if fleet, err = sim.New(cfg); err != nil {
 				return err
 			}

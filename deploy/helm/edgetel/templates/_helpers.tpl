@@ -96,3 +96,31 @@ startupProbe:
   periodSeconds: 2
   failureThreshold: 30
 {{- end }}
+
+{{/* Mutual TLS (values tls): where the Secret is mounted in edgetel's pods. */}}
+{{- define "edgetel.tlsDir" -}}
+/etc/edgetel/tls
+{{- end }}
+
+{{/* Flags of the server side of mutual TLS, for both gRPC ports; with tls.enabled. */}}
+{{- define "edgetel.tlsArgs" -}}
+- --tls-cert-file={{ include "edgetel.tlsDir" . }}/tls.crt
+- --tls-key-file={{ include "edgetel.tlsDir" . }}/tls.key
+- --tls-client-ca-file={{ include "edgetel.tlsDir" . }}/ca.crt
+{{- end }}
+
+{{/* The TLS Secret's volume mount, read-only; with tls.enabled. */}}
+{{- define "edgetel.tlsVolumeMount" -}}
+- name: tls
+  mountPath: {{ include "edgetel.tlsDir" . }}
+  readOnly: true
+{{- end }}
+
+{{/* The TLS Secret's volume, mounted whole (no subPath) so that renewals reach the files;
+with tls.enabled. */}}
+{{- define "edgetel.tlsVolume" -}}
+- name: tls
+  secret:
+    secretName: {{ required "tls.secretName is required with tls.enabled" .Values.tls.secretName }}
+    defaultMode: 288 # 0440: owner and group (fsGroup) read
+{{- end }}
