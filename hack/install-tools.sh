@@ -9,6 +9,8 @@
 #     loki    loki built from github.com/grafana/loki/v3 (hack/build-loki.sh)
 #     jaeger  jaeger (v2) built from github.com/jaegertracing/jaeger (hack/build-jaeger.sh)
 #     helm    helm built from helm.sh/helm/v3 (hack/build-helm.sh)
+#     kubeconform  kubeconform built from its module, with schemas generated from
+#             the Kubernetes OpenAPI spec (hack/build-kubeconform.sh)
 #     all     every step (the default)
 #
 # Builds are cached in ${EDGETEL_TOOLS_DIR:-$HOME/.cache/edgetel-tools}; a warm
@@ -19,7 +21,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=hack/tools-env.sh
 source "$REPO_ROOT/hack/tools-env.sh"
 
-ALL_STEPS=(apt kube loki jaeger helm)
+ALL_STEPS=(apt kube loki jaeger helm kubeconform)
 steps=()
 if [ "$#" -eq 0 ]; then
   steps=("${ALL_STEPS[@]}")
@@ -27,9 +29,9 @@ fi
 for arg in "$@"; do
   case "$arg" in
     all) steps+=("${ALL_STEPS[@]}") ;;
-    apt|kube|loki|jaeger|helm) steps+=("$arg") ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) printf 'install-tools: unknown step %q (want: apt, kube, loki, jaeger, helm, all)\n' "$arg" >&2; exit 2 ;;
+    apt|kube|loki|jaeger|helm|kubeconform) steps+=("$arg") ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'install-tools: unknown step %q (want: apt, kube, loki, jaeger, helm, kubeconform, all)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -52,6 +54,7 @@ for s in "${ALL_STEPS[@]}"; do
     loki) "$REPO_ROOT/hack/build-loki.sh" ;;
     jaeger) "$REPO_ROOT/hack/build-jaeger.sh" ;;
     helm) "$REPO_ROOT/hack/build-helm.sh" ;;
+    kubeconform) "$REPO_ROOT/hack/build-kubeconform.sh" ;;
   esac
   log "step $s done in $(( $(date +%s) - t0 ))s"
 done
@@ -89,6 +92,9 @@ if has_step jaeger; then
 fi
 if has_step helm; then
   version helm helm version --short || rc=1
+fi
+if has_step kubeconform; then
+  version kubeconform kubeconform -v || rc=1
 fi
 log "finished in $(( $(date +%s) - start ))s"
 exit "$rc"

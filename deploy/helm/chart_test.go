@@ -71,6 +71,8 @@ var nonDefaultSets = []string{
 	"rbac.tlsSecrets[0].names[0]=edge-tls",
 	"watchNamespace=shop",
 	"logLevel=debug",
+	"tls.enabled=true",
+	"tls.secretName=edgetel-tls",
 }
 
 func setArgs(sets []string) []string {
@@ -293,8 +295,7 @@ func TestChartFilesMatchRender(t *testing.T) {
 		t.Skip("builds and runs edgetel")
 	}
 	root := repoRoot(t)
-	bin := filepath.Join(t.TempDir(), "edgetel")
-	run(t, root, "go", "build", "-o", bin, "./cmd/edgetel")
+	bin := edgetelBinary(t) // built once for this and the example's drift test
 	for _, f := range []struct {
 		file string
 		args []string
