@@ -227,3 +227,34 @@ func TestRoutesFallBackOnTheGlobalDefaults(t *testing.T) {
 		t.Errorf("objective %+v, want availability at 0.999", o)
 	}
 }
+
+func TestTheGlobalPolicyPicksTheAccessLogger(t *testing.T) {
+	doc := func(protocol string) string {
+		return "apiVersion: edgetel.io/v1alpha1\nkind: EdgeConfig\nmetadata: {name: edge}\nspec:\n  accessLog: {protocol: " + protocol + "}\n"
+	}
+	tests := []struct {
+		name, protocol, want, err string
+	}{
+		{"the gRPC access-log service is the default", "''", model.AccessLogALS, ""},
+		{"als names the gRPC access-log service", "als", model.AccessLogALS, ""},
+		{"otlp names Envoy's OpenTelemetry access logger", "otlp", model.AccessLogOTLP, ""},
+		{"anything else is refused by file and field", "syslog", "", `g.yaml (EdgeConfig edge): spec.accessLog.protocol: "syslog" is not an access-log protocol`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := Compile(Input{Policies: mustDecode(t, "g.yaml", doc(tt.protocol))})
+			if tt.err != "" {
+				if err := out.Err(); err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err := out.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.Edge.AccessLog.Protocol; got != tt.want {
+				t.Errorf("protocol %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

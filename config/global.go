@@ -151,7 +151,14 @@ func (ps *problems) sink(field string, s v1alpha1.SinkSpec) model.Sink {
 }
 
 func (ps *problems) accessLog(field string, a v1alpha1.AccessLogSpec) model.AccessLog {
-	out := model.AccessLog{BufferSize: DefaultBufferSize, FlushInterval: DefaultFlushInterval}
+	out := model.AccessLog{Protocol: model.AccessLogALS, BufferSize: DefaultBufferSize, FlushInterval: DefaultFlushInterval}
+	switch a.Protocol {
+	case "", model.AccessLogALS:
+	case model.AccessLogOTLP:
+		out.Protocol = model.AccessLogOTLP
+	default:
+		ps.invalid(field+".protocol", "%q is not an access-log protocol (want %q or %q)", a.Protocol, model.AccessLogALS, model.AccessLogOTLP)
+	}
 	out.RequestHeaders = ps.headerNames(field+".requestHeaders", a.RequestHeaders, alwaysLogged)
 	if len(out.RequestHeaders) > maxAccessLogHeaders {
 		ps.invalid(field+".requestHeaders", "lists %d headers, at most %d are allowed", len(out.RequestHeaders), maxAccessLogHeaders)

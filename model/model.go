@@ -117,8 +117,16 @@ type Sink struct {
 	Service string
 }
 
+// Access-log protocols, AccessLog.Protocol.
+const (
+	AccessLogALS  = "als"  // envoy.access_loggers.http_grpc
+	AccessLogOTLP = "otlp" // envoy.access_loggers.open_telemetry
+)
+
 // AccessLog configures Envoy's access logger.
 type AccessLog struct {
+	// Protocol is AccessLogALS or AccessLogOTLP.
+	Protocol string
 	// RequestHeaders logged with each entry; always includes traceparent. Sorted, lower case.
 	RequestHeaders []string
 	BufferSize     uint32

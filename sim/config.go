@@ -102,7 +102,11 @@ type Config struct {
 // unmatched, DemoIncident when edge has its route, and stats and spans besides the access
 // logs, all sent to the one address.
 func DefaultConfig(edge *model.Edge) Config {
-	c := Config{Edge: edge, Seed: 1, Stats: true, Spans: true}.withDefaults()
+	c := Config{Edge: edge, Seed: 1, Stats: true, Spans: true}
+	if edge != nil && edge.AccessLog.Protocol == model.AccessLogOTLP {
+		c.AccessLogProtocol = OTLPProtocol // the logger the control plane configures
+	}
+	c = c.withDefaults()
 	c.Unmatched = DefaultUnmatched
 	if in := DemoIncident(); edge != nil && edge.Route(in.Route) != nil {
 		c.Incidents = []Incident{in}

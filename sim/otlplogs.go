@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/edgetel/edgetel/als/logformat"
 )
 
 // Access logs as OTLP logs (Config.AccessLogProtocol = OTLPProtocol): what Envoy's
@@ -36,9 +38,7 @@ import (
 // carry for the SLIs.
 
 // LogBodyFormat is the body every log record has: Envoy's default format.
-const LogBodyFormat = `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ` +
-	`%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% ` +
-	`"%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`
+const LogBodyFormat = logformat.Body
 
 // LogAttribute is one attribute of the log records: its key, the Envoy command operator
 // that fills it in the logger's attributes format, and how the simulator renders it.
@@ -49,8 +49,9 @@ type LogAttribute struct {
 
 type logEntry = accesslogv3.HTTPAccessLogEntry
 
-// LogAttributes is the attributes format: what the xDS translator configures and what the
-// sink reads, in this order.
+// LogAttributes is the attributes format with how the simulator renders each: the keys and
+// operators of logformat.Attributes (what the xDS translator configures and the sink reads),
+// in its order; a test holds them equal.
 var LogAttributes = []LogAttribute{
 	{"route_name", "%ROUTE_NAME%", func(e *logEntry) string { return e.GetCommonProperties().GetRouteName() }},
 	{"request_id", "%REQ(X-REQUEST-ID)%", func(e *logEntry) string { return e.GetRequest().GetRequestId() }},

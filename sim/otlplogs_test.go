@@ -8,9 +8,13 @@ import (
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/data/accesslog/v3"
+	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/edgetel/edgetel/als/logformat"
+	"github.com/edgetel/edgetel/model"
 )
 
 // recordsByNode groups the log records the server read by their resource's node_name,
@@ -128,6 +132,27 @@ func TestALogRecordCarriesTheEntrysIDsAndEnvoysBody(t *testing.T) {
 	for _, la := range LogAttributes {
 		if !strings.HasPrefix(la.Operator, "%") || la.value == nil {
 			t.Errorf("attribute %s: operator %q, want a command operator and a renderer", la.Key, la.Operator)
+		}
+	}
+}
+
+func TestLogAttributesAreTheFormatTheControlPlaneConfigures(t *testing.T) {
+	var got []logformat.Attribute
+	for _, la := range LogAttributes {
+		got = append(got, logformat.Attribute{Key: la.Key, Operator: la.Operator})
+	}
+	if d := cmp.Diff(logformat.Attributes, got); d != "" {
+		t.Errorf("sim.LogAttributes differ from logformat.Attributes (-format +sim):\n%s", d)
+	}
+}
+
+func TestTheFleetUsesTheLoggerTheGlobalPolicyConfigures(t *testing.T) {
+	for protocol, want := range map[string]string{
+		"": ALSProtocol, model.AccessLogALS: ALSProtocol, model.AccessLogOTLP: OTLPProtocol,
+	} {
+		e := &model.Edge{AccessLog: model.AccessLog{Protocol: protocol}}
+		if got := DefaultConfig(e).AccessLogProtocol; got != want {
+			t.Errorf("policy protocol %q: the fleet sends %q, want %q", protocol, got, want)
 		}
 	}
 }

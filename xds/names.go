@@ -36,6 +36,7 @@ const (
 	hcmFilterName     = "envoy.filters.network.http_connection_manager"
 	routerFilterName  = "envoy.filters.http.router"
 	grpcAccessLogName = "envoy.access_loggers.http_grpc"
+	otelAccessLogName = "envoy.access_loggers.open_telemetry"
 	otelTracerName    = "envoy.tracers.opentelemetry"
 	uuidRequestIDName = "envoy.request_id.uuid"
 	tlsSocketName     = "envoy.transport_sockets.tls"

@@ -6,12 +6,15 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
+	otelalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/open_telemetry/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	uuidv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/request_id/uuid/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	otlpcommonv1 "go.opentelemetry.io/proto/otlp/common/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/edgetel/edgetel/als/logformat"
 	"github.com/edgetel/edgetel/model"
 )
 
@@ -33,7 +36,15 @@ func requestIDExtension() *hcmv3.RequestIDExtension {
 	})}
 }
 
+// accessLog is the access logger a.Protocol names, sending to the sink. Both loggers
+// batch alike (buffer size, flush interval) and carry what the SLIs need.
 func accessLog(a model.AccessLog) *accesslogv3.AccessLog {
+	if a.Protocol == model.AccessLogOTLP {
+		return &accesslogv3.AccessLog{
+			Name:       otelAccessLogName,
+			ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(otelAccessLog(a))},
+		}
+	}
 	cfg := &grpcalsv3.HttpGrpcAccessLogConfig{
 		CommonConfig: &grpcalsv3.CommonGrpcAccessLogConfig{
 			LogName:             AccessLogName,
@@ -47,6 +58,35 @@ func accessLog(a model.AccessLog) *accesslogv3.AccessLog {
 	return &accesslogv3.AccessLog{
 		Name:       grpcAccessLogName,
 		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(cfg)},
+	}
+}
+
+// otelAccessLog is Envoy's OpenTelemetry access logger with edgetel's format
+// (als/logformat): the sink reads its attributes into the same records as ALS entries.
+// Further request headers become request_header.<name> attributes; traceparent is in the
+// format already. The resource carries Envoy's built-in node labels (node_name,
+// cluster_name: the node group).
+func otelAccessLog(a model.AccessLog) *otelalsv3.OpenTelemetryAccessLogConfig {
+	attrs := make([]*otlpcommonv1.KeyValue, 0, len(logformat.Attributes)+len(a.RequestHeaders))
+	str := func(key, operator string) *otlpcommonv1.KeyValue {
+		return &otlpcommonv1.KeyValue{Key: key, Value: &otlpcommonv1.AnyValue{
+			Value: &otlpcommonv1.AnyValue_StringValue{StringValue: operator}}}
+	}
+	for _, at := range logformat.Attributes {
+		attrs = append(attrs, str(at.Key, at.Operator))
+	}
+	for _, h := range a.RequestHeaders {
+		if h != "traceparent" {
+			attrs = append(attrs, str(logformat.HeaderKey(h), "%REQ("+h+")%"))
+		}
+	}
+	return &otelalsv3.OpenTelemetryAccessLogConfig{
+		GrpcService:         sinkService(),
+		LogName:             AccessLogName,
+		BufferSizeBytes:     wrapperspb.UInt32(a.BufferSize),
+		BufferFlushInterval: durationpb.New(a.FlushInterval),
+		Body:                &otlpcommonv1.AnyValue{Value: &otlpcommonv1.AnyValue_StringValue{StringValue: logformat.Body}},
+		Attributes:          &otlpcommonv1.KeyValueList{Values: attrs},
 	}
 }
 

@@ -83,6 +83,13 @@ type SinkSpec struct {
 
 // AccessLogSpec configures the access log.
 type AccessLogSpec struct {
+	// Protocol is the Envoy access logger that sends to the sink: als, the gRPC access-log
+	// service (envoy.access_loggers.http_grpc), or otlp, Envoy's OpenTelemetry access logger
+	// (envoy.access_loggers.open_telemetry). The sink reads both into the same records.
+	// Default als.
+	// +kubebuilder:validation:Enum=als;otlp
+	// +optional
+	Protocol string `json:"protocol,omitempty"`
 	// RequestHeaders the access log records besides traceparent.
 	// +optional
 	RequestHeaders []string `json:"requestHeaders,omitempty"`

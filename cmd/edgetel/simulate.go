@@ -33,7 +33,7 @@ func (f *simFlags) register(fs *pflag.FlagSet, standalone bool) {
 	fs.Float64Var(&f.rate, "rate", sim.DefaultRate, "requests per second across the fleet")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the traffic: the same seed sends the same requests")
 	fs.BoolVar(&f.noIncident, "no-incident", false, "leave out the scheduled checkout incident")
-	fs.StringVar(&f.protocol, "access-log-protocol", sim.ALSProtocol, "how the fleet sends access logs: als (Envoy's gRPC access-log service) or otlp (Envoy's OpenTelemetry access logger)")
+	fs.StringVar(&f.protocol, "access-log-protocol", "", "how the fleet sends access logs: als (Envoy's gRPC access-log service) or otlp (Envoy's OpenTelemetry access logger); default: as the global policy's accessLog.protocol says")
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -69,7 +69,9 @@ func simComponent(f simFlags, store *config.Store, addr func() string) named {
 			}
 			cfg := sim.DefaultConfig(edge)
 			cfg.Address, cfg.Nodes, cfg.Rate, cfg.Seed = addr(), f.nodes, f.rate, f.seed
-			cfg.AccessLogProtocol = f.protocol
+			if f.protocol != "" {
+				cfg.AccessLogProtocol = f.protocol
+			}
 			var err error
 			if cfg.DialOptions, err = f.tls.dialOptions(); err != nil {
 				return err
