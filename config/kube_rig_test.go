@@ -25,6 +25,7 @@ import (
 	"github.com/edgetel/edgetel/api/v1alpha1"
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/internal/kubetest"
+	"github.com/edgetel/edgetel/internal/testenv"
 	"github.com/edgetel/edgetel/model"
 )
 
@@ -147,17 +148,7 @@ func (r *kubeRig) current() (*config.Output, map[string][]model.Endpoint) {
 // eventually calls f until it returns nil, failing the test with f's last error after kubeWait.
 func (r *kubeRig) eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(kubeWait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, kubeWait, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, kubeWait, what, f)
 }
 
 func (r *kubeRig) ctx(t *testing.T) context.Context {

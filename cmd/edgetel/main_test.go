@@ -7,10 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	"sigs.k8s.io/yaml"
 )
 
 func execute(t *testing.T, args ...string) (string, error) {
@@ -69,17 +65,7 @@ func TestRenderBootstrapPrintsAValidBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := yaml.YAMLToJSON([]byte(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bootstrapv3.Bootstrap
-	if err := protojson.Unmarshal(js, &b); err != nil {
-		t.Fatalf("the bootstrap does not read back as an Envoy Bootstrap: %v", err)
-	}
-	if err := b.ValidateAll(); err != nil {
-		t.Error(err)
-	}
+	b := readBootstrap(t, out)
 	if b.GetNode().GetId() != "edge-7" || len(b.GetStatsSinks()) != 1 {
 		t.Errorf("node %q with %d stats sinks, want edge-7 with the metrics service", b.GetNode().GetId(), len(b.GetStatsSinks()))
 	}

@@ -233,18 +233,24 @@ func TestHelmTemplate(t *testing.T) {
 // fileDocs parses the documents of a file in the chart.
 func fileDocs(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(chartDir, name))
+	return yamlDocs(t, filepath.Join(chartDir, name))
+}
+
+// yamlDocs parses the YAML documents of a file, skipping empty ones (comments only).
+func yamlDocs(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var docs []map[string]any
 	for _, d := range docSep.Split(string(b), -1) {
-		if strings.TrimSpace(d) == "" {
+		if strings.TrimSpace(stripComments(d)) == "" {
 			continue
 		}
 		var m map[string]any
 		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v", path, err)
 		}
 		docs = append(docs, m)
 	}

@@ -181,20 +181,5 @@ func TestEnvoyExamplePointsAtTheChart(t *testing.T) {
 // exampleDocs parses the documents of a file under deploy/examples.
 func exampleDocs(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(examplesDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []map[string]any
-	for _, d := range docSep.Split(string(b), -1) {
-		if strings.TrimSpace(stripComments(d)) == "" {
-			continue
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		docs = append(docs, m)
-	}
-	return docs
+	return yamlDocs(t, filepath.Join(examplesDir, name))
 }

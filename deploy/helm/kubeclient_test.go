@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/edgetel/edgetel/internal/kubetest"
+	"github.com/edgetel/edgetel/internal/testenv"
 )
 
 // kubeWait bounds every wait for the API server or the control plane.
@@ -204,15 +205,5 @@ func condition(u *unstructured.Unstructured, typ string) string {
 // eventually calls f until it returns nil, failing t with f's last error after kubeWait.
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(kubeWait)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, kubeWait, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testenv.Eventually(t, kubeWait, what, f)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgetel/edgetel/internal/testenv"
 )
 
 // TestPushQueryRestart pushes access-log-like lines with the plain JSON push API, finds one of
@@ -101,17 +103,7 @@ func randomHex(t *testing.T, n int) string {
 
 func eventually(t *testing.T, timeout time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true within %s: %v", timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, "condition", f)
 }
 
 func TestConfigPortsAndDir(t *testing.T) {

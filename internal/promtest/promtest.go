@@ -203,16 +203,8 @@ func (s *Server) get(path string, q url.Values, data any) error {
 	return json.Unmarshal(env.Data, data)
 }
 
-// Eventually polls f every 250ms until it returns nil or the timeout passes.
+// Eventually polls f until it returns nil or the timeout passes (testenv.Eventually).
 func Eventually(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("not true within %s: %v", timeout, err)
+	testenv.Eventually(t, timeout, "condition", f)
 }

@@ -53,16 +53,7 @@ func newEnv(t *testing.T) *env {
 	if err := srv.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
+	startServer(t, srv)
 	return &env{t: t, srv: srv, reg: reg}
 }
 
@@ -250,4 +241,19 @@ func unpack[T proto.Message](t *testing.T, anys []*anypb.Any) []T {
 		out = append(out, v)
 	}
 	return out
+}
+
+// startServer starts srv and shuts it down when the test ends.
+func startServer(t *testing.T, srv *xds.Server) {
+	t.Helper()
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
 }

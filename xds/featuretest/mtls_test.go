@@ -39,14 +39,7 @@ func startMTLS(t *testing.T, f tlstest.Files) *xds.Server {
 	if err := srv.PublishEdge(exampleEdge(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	startServer(t, srv)
 	return srv
 }
 
