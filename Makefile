@@ -34,6 +34,24 @@ test-unit:
 bench:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./sink/ ./als/ ./slo/ ./xds/
 
+## bench-compare: the sink beside its OpenTelemetry Collector peer, same load, each alone on
+## core 0 (the load generator on core 1), one table with the control plane's 10k-route
+## figures (docs/performance.md). BENCH_FLAGS=-duration 5s for a quick look.
+BENCH_FLAGS ?= -duration 20s -streams 4
+.PHONY: bench-compare soak
+bench-compare: build
+	$(GO) build -o bin/edgetel-bench ./bench/cmd/edgetel-bench
+	hack/build-otelcol.sh
+	set -o pipefail; GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'PublishEdge' -benchtime 20x ./xds/ | tee bin/xds-bench.txt
+	$(TOOLS_ENV) && taskset -c 1 bin/edgetel-bench -edgetel $(BIN) -otelcol "$$(command -v edgetel-otelcol)" \
+	  -core 0 -xds-bench bin/xds-bench.txt $(BENCH_FLAGS)
+
+## soak: the sink alone at 200k entries/s (ALS) for 10 minutes: RSS slope and drops.
+SOAK_FLAGS ?= -rate 200000 -duration 10m -streams 4
+soak: build
+	$(GO) build -o bin/edgetel-bench ./bench/cmd/edgetel-bench
+	taskset -c 1 bin/edgetel-bench -mode soak -protocols als -edgetel $(BIN) -core 0 $(SOAK_FLAGS)
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

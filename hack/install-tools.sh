@@ -11,6 +11,8 @@
 #     helm    helm built from helm.sh/helm/v3 (hack/build-helm.sh)
 #     kubeconform  kubeconform built from its module, with schemas generated from
 #             the Kubernetes OpenAPI spec (hack/build-kubeconform.sh)
+#     otelcol the OpenTelemetry Collector peer of `make bench-compare`, built with
+#             the collector builder (hack/build-otelcol.sh)
 #     all     every step (the default)
 #
 # Builds are cached in ${EDGETEL_TOOLS_DIR:-$HOME/.cache/edgetel-tools}; a warm
@@ -21,7 +23,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=hack/tools-env.sh
 source "$REPO_ROOT/hack/tools-env.sh"
 
-ALL_STEPS=(apt kube loki jaeger helm kubeconform)
+ALL_STEPS=(apt kube loki jaeger helm kubeconform otelcol)
 steps=()
 if [ "$#" -eq 0 ]; then
   steps=("${ALL_STEPS[@]}")
@@ -29,9 +31,9 @@ fi
 for arg in "$@"; do
   case "$arg" in
     all) steps+=("${ALL_STEPS[@]}") ;;
-    apt|kube|loki|jaeger|helm|kubeconform) steps+=("$arg") ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) printf 'install-tools: unknown step %q (want: apt, kube, loki, jaeger, helm, kubeconform, all)\n' "$arg" >&2; exit 2 ;;
+    apt|kube|loki|jaeger|helm|kubeconform|otelcol) steps+=("$arg") ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'install-tools: unknown step %q (want: apt, kube, loki, jaeger, helm, kubeconform, otelcol, all)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -55,6 +57,7 @@ for s in "${ALL_STEPS[@]}"; do
     jaeger) "$REPO_ROOT/hack/build-jaeger.sh" ;;
     helm) "$REPO_ROOT/hack/build-helm.sh" ;;
     kubeconform) "$REPO_ROOT/hack/build-kubeconform.sh" ;;
+    otelcol) "$REPO_ROOT/hack/build-otelcol.sh" ;;
   esac
   log "step $s done in $(( $(date +%s) - t0 ))s"
 done
@@ -95,6 +98,9 @@ if has_step helm; then
 fi
 if has_step kubeconform; then
   version kubeconform kubeconform -v || rc=1
+fi
+if has_step otelcol; then
+  version otelcol edgetel-otelcol --version || rc=1
 fi
 log "finished in $(( $(date +%s) - start ))s"
 exit "$rc"
