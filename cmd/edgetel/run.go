@@ -33,6 +33,8 @@ type runFlags struct {
 	envoyTLS envoyTLSFlags
 	// Links from the status page; none when empty.
 	jaegerURL, grafanaURL string
+	// pprof serves Go's profiles on the HTTP port (/debug/pprof/).
+	pprof bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -83,6 +85,7 @@ func (f *runFlags) register(cmd *cobra.Command, h halves) {
 	fs.StringVar(&f.httpAddr, "http-addr", ":9464", "HTTP address: the status page at /, /metrics, /healthz, /readyz")
 	fs.StringVar(&f.jaegerURL, "jaeger-url", "", "Jaeger UI base URL the status page links trace IDs to (e.g. http://localhost:16686)")
 	fs.StringVar(&f.grafanaURL, "grafana-url", "", "Grafana base URL the status page links to (Explore, dashboards)")
+	fs.BoolVar(&f.pprof, "debug-pprof", false, "serve Go's runtime profiles at /debug/pprof/ on the HTTP port (for profiling; leave off where the port is reachable by others)")
 	registerServerTLS(fs, &f.tls)
 	if h.sink {
 		fs.StringVar(&f.grpcAddr, "grpc-addr", sink.DefaultGRPCAddr, "the sink's gRPC address: Envoy's access-log and metrics services, OTLP traces")
@@ -105,6 +108,9 @@ func runHalves(cmd *cobra.Command, f runFlags, h halves) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	http := serve.NewHTTP(f.httpAddr, reg)
+	if f.pprof {
+		http.HandlePprof()
+	}
 	var appliers []config.Applier
 	var parts []named
 	var eps config.KubeTarget

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,17 @@ func NewHTTP(addr string, g prometheus.Gatherer) *HTTP {
 
 // Handle registers a handler; call it before Start.
 func (h *HTTP) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+
+// HandlePprof serves Go's runtime profiles under /debug/pprof/, as net/http/pprof does on
+// the default mux; call it before Start. The CPU profile it takes under load is what the
+// binary is built with (cmd/edgetel/default.pgo).
+func (h *HTTP) HandlePprof() {
+	h.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	h.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	h.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	h.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	h.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+}
 
 // AddReadyCheck adds a check to /readyz: the server is ready when every check returns nil.
 func (h *HTTP) AddReadyCheck(name string, check func() error) {
