@@ -20,4 +20,10 @@
 // timestamp (its observed timestamp when unset) Start. Other keys are ignored. A record
 // whose numeric attribute does not parse is rejected, counted, and reported in the
 // response's partial success.
+//
+// Requests are decoded straight from the wire into als.Record values whose byte fields are
+// views of the request (decodeLogs), without building pdata's logs first: as the ALS
+// receiver does, and for the same reason, the cost per entry. The decoding is held to what
+// pdata's decoding and the mapping of pdata's logs that it replaced give, record for record
+// (pdata_oracle_test.go, FuzzDecodeLogs).
 package otlp

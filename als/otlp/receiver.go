@@ -10,7 +10,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -30,17 +29,20 @@ var errNotRunning = status.Error(codes.Unavailable, "OTLP logs receiver is not r
 const (
 	retainRecords = 4096
 	retainBytes   = 1 << 20
-	recordBytes   = int64(unsafe.Sizeof(als.Record{}))
+	// retainRawBytes keeps the buffer of a request of Envoy's usual flush (16 KiB) with
+	// room to spare, not that of a rare 4 MiB one.
+	retainRawBytes = 256 << 10
+	recordBytes    = int64(unsafe.Sizeof(als.Record{}))
 )
 
 // Receiver is OTLP's logs service (opentelemetry.proto.collector.logs.v1.LogsService) over
 // gRPC, as Envoy's OpenTelemetry access logger sends to it. Register it on a gRPC server
 // with Register; it needs no server options.
 //
-// Each request is decoded by pdata on its gRPC goroutine, its log records are mapped once
-// into als.Record values (see the package comment), and the batch goes to a bounded queue
-// that Workers goroutines drain into the als.Consumer. The answer does not wait for the
-// consumer:
+// Each request is received as its bytes and decoded on its gRPC goroutine straight from the
+// wire into als.Record values (see the package comment and decodeLogs), which are views of
+// those bytes; the batch goes to a bounded queue that Workers goroutines drain into the
+// als.Consumer. The answer does not wait for the consumer:
 //
 //   - a request that does not decode: InvalidArgument (not retryable), counted;
 //   - records whose values do not parse, or past MaxRecordsPerRequest: rejected, counted,
@@ -61,11 +63,24 @@ type Receiver struct {
 	queue   handoff.Queue[*batch]
 }
 
-// batch is an accepted request on its way to the consumer; the unit of reuse.
+// batch is a request as received and its records, on their way to the consumer; the unit
+// of reuse. It is the request type of the gRPC service (see service).
 type batch struct {
-	cost int64 // what it counts against QueueBytes while queued
+	raw  []byte // the request's bytes, which the records are views of
+	cost int64  // what it counts against QueueBytes while queued
 	Batch
 }
+
+// UnmarshalProto keeps the request's bytes. It is called by pdata's gRPC codec (see
+// otlpgrpc), which reuses its buffer once it returns: hence the copy, one memmove into a
+// buffer the pool keeps.
+func (b *batch) UnmarshalProto(msg []byte) error {
+	b.raw = append(b.raw[:0], msg...)
+	return nil
+}
+
+// MarshalProto returns the request's bytes, for an interceptor that asks for them.
+func (b *batch) MarshalProto() ([]byte, error) { return b.raw, nil }
 
 // NewReceiver returns a receiver that gives what it accepts to next. Its logger may be nil.
 func NewReceiver(cfg ReceiverConfig, next als.Consumer, logger *slog.Logger) (*Receiver, error) {
@@ -103,18 +118,23 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// export takes one decoded request; see the Receiver's comment for what it answers.
-func (r *Receiver) export(_ context.Context, req plogotlp.ExportRequest, wireBytes int) (*otlpgrpc.Response, error) {
-	ld := req.Logs()
-	n := ld.LogRecordCount()
+// export takes one received request; see the Receiver's comment for what it answers. It
+// owns b: b is queued or released.
+func (r *Receiver) export(_ context.Context, b *batch, _ int) (*otlpgrpc.Response, error) {
+	x, err := decodeLogs(b.raw, limits{maxRecords: r.cfg.MaxRecordsPerRequest, maxValue: r.cfg.MaxValueBytes}, &b.Batch)
+	if err != nil {
+		r.release(b)
+		r.tel.malformed.Inc()
+		return nil, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	n := len(b.Records) + x.invalid + x.overLimit
 	r.tel.requests.Inc()
 	r.tel.received.Add(float64(n))
 	if !r.running() {
+		r.release(b)
 		r.tel.droppedNotRunning.Add(float64(n))
 		return nil, errNotRunning
 	}
-	b := r.batches.Get().(*batch)
-	x := extract(ld, limits{maxRecords: r.cfg.MaxRecordsPerRequest, maxValue: r.cfg.MaxValueBytes}, &b.Batch)
 	r.tel.observe(x)
 	var why []string
 	if x.invalid > 0 {
@@ -127,7 +147,7 @@ func (r *Receiver) export(_ context.Context, req plogotlp.ExportRequest, wireByt
 	rejected := x.invalid + x.overLimit
 	if len(b.Records) == 0 {
 		r.release(b)
-	} else if dropped, err := r.enqueue(b, wireBytes); err != nil {
+	} else if dropped, err := r.enqueue(b); err != nil {
 		return nil, err
 	} else if dropped > 0 {
 		rejected += dropped
@@ -141,9 +161,9 @@ func (r *Receiver) export(_ context.Context, req plogotlp.ExportRequest, wireByt
 
 // enqueue hands b to the workers without waiting. If they are behind, b is dropped and
 // the number of its records returned; if the receiver stopped meanwhile, errNotRunning.
-func (r *Receiver) enqueue(b *batch, wireBytes int) (dropped int, err error) {
+func (r *Receiver) enqueue(b *batch) (dropped int, err error) {
 	n := len(b.Records)
-	b.cost = int64(wireBytes) + int64(n)*recordBytes + int64(len(b.buf))
+	b.cost = int64(len(b.raw)) + int64(n)*recordBytes + int64(len(b.buf))
 	switch r.queue.Offer(b, b.cost) {
 	case handoff.Queued:
 		return 0, nil
@@ -168,12 +188,11 @@ func (r *Receiver) running() bool { return r.queue.Running() }
 
 // release returns b to the pool unless one large request made it too big to keep.
 func (r *Receiver) release(b *batch) {
-	if cap(b.Records) > retainRecords || cap(b.buf) > retainBytes {
+	if cap(b.Records) > retainRecords || cap(b.buf) > retainBytes || cap(b.raw) > retainRawBytes {
 		return
 	}
-	clear(b.Records) // drop the views, so that the pool does not pin old buffers
-	b.Records = b.Records[:0]
-	b.buf = b.buf[:0]
+	b.reset()
+	b.raw = b.raw[:0]
 	b.cost = 0
 	r.batches.Put(b)
 }

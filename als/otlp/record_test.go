@@ -9,6 +9,7 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/data/accesslog/v3"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -152,24 +153,32 @@ func TestRecordsPastTheLimitAreRejectedAndLongValuesCut(t *testing.T) {
 	}
 }
 
-func TestTheRecordsOwnTheirBytesAndABatchIsReused(t *testing.T) {
+func TestRecordsAreViewsOfTheRequestAndABatchIsReusedWithoutAllocating(t *testing.T) {
 	var b Batch
 	lim := limits{maxRecords: 100, maxValue: DefaultMaxValueBytes}
 	recs := make([]map[string]any, 50)
 	for i := range recs {
-		recs[i] = map[string]any{"route_name": "shop/checkout", "request_id": testRequestID, "path": "/cart"}
+		recs[i] = map[string]any{"route_name": "shop/checkout", "request_id": testRequestID, "path": "/cart",
+			"response_code": "200", "response_flags": "UF,URX", "bytes_sent": int64(i), "traceparent": testTraceparent}
 	}
-	ld := logsOf(recs...)
-	extract(ld, lim, &b)
-	// Growing the buffer must not move earlier records' bytes from under them.
+	wire, err := plogotlp.NewExportRequestFromLogs(logsOf(recs...)).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeLogs(wire, lim, &b); err != nil {
+		t.Fatal(err)
+	}
+	// Rendering the integers into the batch's buffer must not move earlier ones from under
+	// the records.
 	for i, r := range b.Records {
-		if string(r.RouteName) != "shop/checkout" || string(r.RequestID) != testRequestID || string(r.Path) != "/cart" {
-			t.Fatalf("record %d: %q %q %q", i, r.RouteName, r.RequestID, r.Path)
+		if string(r.RouteName) != "shop/checkout" || string(r.RequestID) != testRequestID || string(r.Path) != "/cart" ||
+			r.BytesSent != uint64(i) || !r.HasTrace {
+			t.Fatalf("record %d: %q %q %q %d %v", i, r.RouteName, r.RequestID, r.Path, r.BytesSent, r.HasTrace)
 		}
 	}
-	allocs := testing.AllocsPerRun(20, func() { extract(ld, lim, &b) })
+	allocs := testing.AllocsPerRun(20, func() { decodeLogs(wire, lim, &b) })
 	if allocs > 0 {
-		t.Errorf("%v allocations per request mapped into a reused batch, want none", allocs)
+		t.Errorf("%v allocations per request decoded into a reused batch, want none", allocs)
 	}
 }
 

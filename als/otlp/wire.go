@@ -8,13 +8,15 @@ import (
 )
 
 // service is OTLP's LogsService served by the receiver (see otlpgrpc for why not through
-// plogotlp.RegisterGRPCServer).
-func (r *Receiver) service() *otlpgrpc.Service[plogotlp.ExportRequest] {
-	return &otlpgrpc.Service[plogotlp.ExportRequest]{
+// plogotlp.RegisterGRPCServer). Its requests are pooled batches that gRPC fills with the
+// request's bytes, which export decodes itself. The bytes reach them through pdata's gRPC
+// codec, which this package's use of plogotlp below installs.
+func (r *Receiver) service() *otlpgrpc.Service[*batch] {
+	return &otlpgrpc.Service[*batch]{
 		Name:       "opentelemetry.proto.collector.logs.v1.LogsService",
 		Metadata:   "opentelemetry/proto/collector/logs/v1/logs_service.proto",
 		Message:    "ExportLogsServiceRequest",
-		NewRequest: plogotlp.NewExportRequest,
+		NewRequest: func() *batch { return r.batches.Get().(*batch) },
 		Export:     r.export,
 		Malformed:  r.tel.malformed.Inc,
 	}

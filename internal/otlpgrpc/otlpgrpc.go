@@ -1,16 +1,18 @@
-// Package otlpgrpc serves an OTLP export service (traces, logs) on a gRPC server with pdata's
-// messages and a handler of edgetel's own.
+// Package otlpgrpc serves an OTLP export service (traces, logs) on a gRPC server with a
+// request type that pdata's gRPC codec fills and a handler of edgetel's own.
 //
 // It registers the service itself rather than through ptraceotlp.RegisterGRPCServer (or
 // plogotlp's), for one reason: there, a request that does not decode is refused by gRPC
 // before any code of ours runs, so it could not be counted. Here the handler calls the
 // decoder itself, counts a failure and answers InvalidArgument, which OTLP says a client must
-// not retry. The messages are still pdata's, decoded by pdata.
+// not retry. The request is pdata's export request, decoded by pdata (traces), or a
+// receiver's own type that keeps the bytes for its Export to decode (logs, in als/otlp),
+// which then answers InvalidArgument itself.
 //
 // How the bytes reach pdata: importing ptraceotlp or plogotlp installs pdata's gRPC codec
 // for "proto" (it wraps gRPC's own and passes every other message type through to it, so the
 // access-log service on the same server is unaffected). That codec decodes any message with
-// pdata's UnmarshalProto method; wireRequest has one, which hands the bytes to the export
+// pdata's UnmarshalProto method; wireRequest has one, which hands the bytes to the
 // request's UnmarshalProto. The receivers' gRPC tests, which send with pdata's own clients,
 // would fail if that codec changed.
 package otlpgrpc
@@ -23,7 +25,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Request is a pdata export request: ptraceotlp.ExportRequest or plogotlp.ExportRequest.
+// Request is what a request decodes into: a pdata export request (ptraceotlp.ExportRequest),
+// or a type that keeps the bytes. Its UnmarshalProto must copy what it keeps: the codec
+// reuses the buffer once it returns.
 type Request interface {
 	UnmarshalProto(b []byte) error
 	MarshalProto() ([]byte, error)
