@@ -19,7 +19,7 @@ func banner(cmd *cobra.Command, f runFlags, h halves, http *serve.HTTP) func(con
 		fmt.Fprintf(w, "  metrics      %s/metrics   (SLIs, burn rates, budget; OpenMetrics with exemplars)\n", base)
 		fmt.Fprintf(w, "  readiness    %s/readyz\n", base)
 		if h.sink {
-			fmt.Fprintf(w, "  sink         %s   (gRPC: Envoy access-log service)\n", dialable(f.grpcAddr))
+			fmt.Fprintf(w, "  sink         %s   (gRPC: Envoy access-log and metrics services, OTLP logs and traces)\n", dialable(f.grpcAddr))
 		}
 		if h.xds {
 			fmt.Fprintf(w, "  xDS          %s   (gRPC: ADS for Envoy; `edgetel render bootstrap` prints a bootstrap)\n", dialable(f.xdsAddr))
