@@ -61,8 +61,9 @@ type Exporter struct {
 	lines   int  // pending plus handed: what BufferLines bounds
 	bytes   int  // likewise for BufferBytes
 	// resolved and sent are the client's counts (sent plus dropped, and sent) that settle
-	// has accounted for.
+	// has accounted for; settled is when enqueue last settled (Unix nanoseconds).
 	resolved, sent int
+	settled        int64
 	running        bool
 	wake           chan struct{} // cap 1: lines are pending
 	stop           chan struct{} // closed by Shutdown: drain, then return
@@ -118,8 +119,11 @@ func (x *Exporter) ConsumeRecords(batch []als.Record) {
 // enqueue copies line into e and buffers it, or drops it.
 func (x *Exporter) enqueue(e entry, line []byte) {
 	x.mu.Lock()
-	if x.running && x.full(len(line)) {
-		x.settle() // the client may have finished a batch since
+	if x.running && x.full(len(line)) && e.queued-x.settled > settleWhenFull {
+		// The client may have finished a batch since; look at most every settleWhenFull,
+		// so that a Loki outage does not make each dropped line read the client's counters.
+		x.settle()
+		x.settled = e.queued
 	}
 	switch {
 	case !x.running:
@@ -142,6 +146,9 @@ func (x *Exporter) enqueue(e entry, line []byte) {
 	default:
 	}
 }
+
+// settleWhenFull is how often, at most, a full buffer reads the client's counters.
+const settleWhenFull = int64(10 * time.Millisecond)
 
 // full reports whether a line of n bytes would overflow the buffer. x.mu is held.
 func (x *Exporter) full(n int) bool {
