@@ -23,12 +23,14 @@ run-stack:
 	hack/run-stack.sh
 
 ## test: the full suite, with the real Prometheus, etcd and kube-apiserver the tests need.
+## Tests build without PGO (cmd/edgetel/default.pgo is for `make build`): one compile of
+## every dependency, not two.
 test: lint tools
-	$(TOOLS_ENV) && EDGETEL_REQUIRE_TOOLS=$${EDGETEL_REQUIRE_TOOLS:-$${CI:-}} $(GO) test -count=1 -timeout 30m $(PKGS)
+	$(TOOLS_ENV) && EDGETEL_REQUIRE_TOOLS=$${EDGETEL_REQUIRE_TOOLS:-$${CI:-}} $(GO) test -pgo=off -count=1 -timeout 30m $(PKGS)
 
 ## test-unit: the tests that need no external tool.
 test-unit:
-	$(GO) test -count=1 -short $(PKGS)
+	$(GO) test -pgo=off -count=1 -short $(PKGS)
 
 ## bench: Go benchmarks of the hot paths, one core.
 bench:

@@ -94,7 +94,8 @@ func edgetelBinary(t *testing.T) string {
 			return
 		}
 		edgetelBuild.bin = filepath.Join(dir, "edgetel")
-		cmd := exec.Command("go", "build", "-o", edgetelBuild.bin, "./cmd/edgetel")
+		// Without PGO, as go test builds (Makefile): the dependencies are compiled once.
+		cmd := exec.Command("go", "build", "-pgo=off", "-o", edgetelBuild.bin, "./cmd/edgetel")
 		cmd.Dir = repoRoot(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			edgetelBuild.err = fmt.Errorf("go build ./cmd/edgetel: %w\n%s", err, out)
