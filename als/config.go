@@ -3,6 +3,8 @@ package als
 import (
 	"errors"
 	"fmt"
+
+	"github.com/edgetel/edgetel/internal/handoff"
 )
 
 // ErrInvalidConfig is wrapped by ReceiverConfig.Validate's errors.
@@ -37,8 +39,6 @@ const (
 	DefaultQueueBytes   = 64 << 20
 	DefaultWorkers      = 1
 
-	maxQueueBatches = 1 << 16
-	maxWorkers      = 256
 	// minValueBytes keeps the fields the join and the trace link need whole: a request ID
 	// is 36 bytes, a traceparent 55.
 	minValueBytes = 64
@@ -46,16 +46,10 @@ const (
 
 // Validate reports the first field that is out of range, naming it.
 func (c ReceiverConfig) Validate() error {
+	if err := c.queue().Check("QueueBatches", queueDefaults); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	switch {
-	case c.QueueBatches < 0 || c.QueueBatches > maxQueueBatches:
-		return fmt.Errorf("%w: QueueBatches is %d, want 0 (default %d) to %d",
-			ErrInvalidConfig, c.QueueBatches, DefaultQueueBatches, maxQueueBatches)
-	case c.QueueBytes < 0:
-		return fmt.Errorf("%w: QueueBytes is %d, want 0 (default %d) or more",
-			ErrInvalidConfig, c.QueueBytes, DefaultQueueBytes)
-	case c.Workers < 0 || c.Workers > maxWorkers:
-		return fmt.Errorf("%w: Workers is %d, want 0 (default %d) to %d",
-			ErrInvalidConfig, c.Workers, DefaultWorkers, maxWorkers)
 	case c.MaxEntriesPerMessage < 0:
 		return fmt.Errorf("%w: MaxEntriesPerMessage is %d, want 0 (default %d) or more",
 			ErrInvalidConfig, c.MaxEntriesPerMessage, DefaultMaxEntries)
@@ -68,15 +62,8 @@ func (c ReceiverConfig) Validate() error {
 
 // withDefaults returns c with its zero fields set to their defaults.
 func (c ReceiverConfig) withDefaults() ReceiverConfig {
-	if c.QueueBatches == 0 {
-		c.QueueBatches = DefaultQueueBatches
-	}
-	if c.QueueBytes == 0 {
-		c.QueueBytes = DefaultQueueBytes
-	}
-	if c.Workers == 0 {
-		c.Workers = DefaultWorkers
-	}
+	q := c.queue().WithDefaults(queueDefaults)
+	c.QueueBatches, c.QueueBytes, c.Workers = q.Size, q.Cost, q.Workers
 	if c.MaxEntriesPerMessage == 0 {
 		c.MaxEntriesPerMessage = DefaultMaxEntries
 	}
@@ -84,6 +71,13 @@ func (c ReceiverConfig) withDefaults() ReceiverConfig {
 		c.MaxValueBytes = DefaultMaxValueBytes
 	}
 	return c
+}
+
+// queueDefaults are the defaults of the queue settings.
+var queueDefaults = handoff.Settings{Size: DefaultQueueBatches, Cost: DefaultQueueBytes, Workers: DefaultWorkers}
+
+func (c ReceiverConfig) queue() handoff.Settings {
+	return handoff.Settings{Size: c.QueueBatches, Cost: c.QueueBytes, Workers: c.Workers}
 }
 
 func (c ReceiverConfig) limits() Limits {

@@ -3,6 +3,8 @@ package tracing
 import (
 	"errors"
 	"fmt"
+
+	"github.com/edgetel/edgetel/internal/handoff"
 )
 
 // ErrInvalidConfig is wrapped by ReceiverConfig.Validate's errors.
@@ -39,24 +41,16 @@ const (
 	DefaultMaxSpansPerRequest = 8192
 	DefaultMaxValueBytes      = 4096
 
-	maxQueueRequests = 1 << 16
-	maxWorkers       = 256
 	// minValueBytes keeps a request ID (36 bytes) and a URL's start whole.
 	minValueBytes = 64
 )
 
 // Validate reports the first field that is out of range, naming it.
 func (c ReceiverConfig) Validate() error {
+	if err := c.queue().Check("QueueRequests", queueDefaults); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	switch {
-	case c.QueueRequests < 0 || c.QueueRequests > maxQueueRequests:
-		return fmt.Errorf("%w: QueueRequests is %d, want 0 (default %d) to %d",
-			ErrInvalidConfig, c.QueueRequests, DefaultQueueRequests, maxQueueRequests)
-	case c.QueueBytes < 0:
-		return fmt.Errorf("%w: QueueBytes is %d, want 0 (default %d) or more",
-			ErrInvalidConfig, c.QueueBytes, DefaultQueueBytes)
-	case c.Workers < 0 || c.Workers > maxWorkers:
-		return fmt.Errorf("%w: Workers is %d, want 0 (default %d) to %d",
-			ErrInvalidConfig, c.Workers, DefaultWorkers, maxWorkers)
 	case c.MaxSpansPerRequest < 0:
 		return fmt.Errorf("%w: MaxSpansPerRequest is %d, want 0 (default %d) or more",
 			ErrInvalidConfig, c.MaxSpansPerRequest, DefaultMaxSpansPerRequest)
@@ -74,16 +68,20 @@ func (c ReceiverConfig) withDefaults() ReceiverConfig {
 			*v = d
 		}
 	}
-	set(&c.QueueRequests, DefaultQueueRequests)
-	set(&c.Workers, DefaultWorkers)
+	q := c.queue().WithDefaults(queueDefaults)
+	c.QueueRequests, c.QueueBytes, c.Workers = q.Size, q.Cost, q.Workers
 	set(&c.MaxSpansPerRequest, DefaultMaxSpansPerRequest)
 	set(&c.MaxValueBytes, DefaultMaxValueBytes)
-	if c.QueueBytes == 0 {
-		c.QueueBytes = DefaultQueueBytes
-	}
 	return c
 }
 
 func (c ReceiverConfig) limits() Limits {
 	return Limits{MaxSpans: c.MaxSpansPerRequest, MaxValueBytes: c.MaxValueBytes}
+}
+
+// queueDefaults are the defaults of the queue settings.
+var queueDefaults = handoff.Settings{Size: DefaultQueueRequests, Cost: DefaultQueueBytes, Workers: DefaultWorkers}
+
+func (c ReceiverConfig) queue() handoff.Settings {
+	return handoff.Settings{Size: c.QueueRequests, Cost: c.QueueBytes, Workers: c.Workers}
 }
