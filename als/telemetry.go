@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgetel/edgetel/internal/selftel"
 )
 
 // Reasons in edgetel_als_entries_dropped_total.
@@ -16,7 +18,7 @@ const (
 // telemetry is the receiver's self-telemetry. Counters on the hot path are resolved once
 // here, so that counting costs an atomic add per message, not a label lookup.
 type telemetry struct {
-	collectors []prometheus.Collector
+	collectors selftel.Collectors
 
 	messages, malformed, truncated prometheus.Counter
 	httpEntries, tcpEntries        prometheus.Counter
@@ -80,17 +82,9 @@ func (t *telemetry) observe(b *Batch) {
 }
 
 // Describe implements prometheus.Collector.
-func (r *Receiver) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range r.tel.collectors {
-		c.Describe(ch)
-	}
-}
+func (r *Receiver) Describe(ch chan<- *prometheus.Desc) { r.tel.collectors.Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (r *Receiver) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range r.tel.collectors {
-		c.Collect(ch)
-	}
-}
+func (r *Receiver) Collect(ch chan<- prometheus.Metric) { r.tel.collectors.Collect(ch) }
 
 var _ prometheus.Collector = (*Receiver)(nil)

@@ -2,12 +2,14 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgetel/edgetel/internal/selftel"
 )
 
 // telemetry is the receiver's self-telemetry. Counters are resolved once here, so that
 // counting costs an atomic add, not a label lookup.
 type telemetry struct {
-	collectors []prometheus.Collector
+	collectors selftel.Collectors
 
 	messages, malformed, applied prometheus.Counter
 	streams                      prometheus.Counter
@@ -55,17 +57,9 @@ func (t *telemetry) observe(d *decoded, applied, unknown int) {
 }
 
 // Describe implements prometheus.Collector.
-func (r *Receiver) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range r.tel.collectors {
-		c.Describe(ch)
-	}
-}
+func (r *Receiver) Describe(ch chan<- *prometheus.Desc) { r.tel.collectors.Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (r *Receiver) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range r.tel.collectors {
-		c.Collect(ch)
-	}
-}
+func (r *Receiver) Collect(ch chan<- prometheus.Metric) { r.tel.collectors.Collect(ch) }
 
 var _ prometheus.Collector = (*Receiver)(nil)

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgetel/edgetel/internal/selftel"
 )
 
 // Reasons in edgetel_tracing_spans_rejected_total and edgetel_tracing_spans_dropped_total.
@@ -19,7 +21,7 @@ const telemetryNS, telemetrySubsys = "edgetel", "tracing"
 // telemetry is the receiver's self-telemetry. Counters on the hot path are resolved once
 // here, so that counting costs an atomic add per request, not a label lookup.
 type telemetry struct {
-	collectors []prometheus.Collector
+	collectors selftel.Collectors
 
 	requests, malformed, received, truncated prometheus.Counter
 	rejectedInvalid, rejectedLimit           prometheus.Counter
@@ -74,17 +76,9 @@ func (t *telemetry) observe(x extracted) {
 }
 
 // Describe implements prometheus.Collector.
-func (r *Receiver) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range r.tel.collectors {
-		c.Describe(ch)
-	}
-}
+func (r *Receiver) Describe(ch chan<- *prometheus.Desc) { r.tel.collectors.Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (r *Receiver) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range r.tel.collectors {
-		c.Collect(ch)
-	}
-}
+func (r *Receiver) Collect(ch chan<- prometheus.Metric) { r.tel.collectors.Collect(ch) }
 
 var _ prometheus.Collector = (*Receiver)(nil)

@@ -2,6 +2,8 @@ package jaeger
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edgetel/edgetel/internal/selftel"
 )
 
 // Reasons in edgetel_jaeger_spans_dropped_total.
@@ -30,7 +32,7 @@ const telemetryNS, telemetrySubsys = "edgetel", "jaeger"
 
 // telemetry is the exporter's self-telemetry, each series resolved once.
 type telemetry struct {
-	collectors []prometheus.Collector
+	collectors selftel.Collectors
 
 	received, synthesized, enriched, failures prometheus.Counter
 	exportedForwarded, exportedSynthesized    prometheus.Counter
@@ -98,17 +100,9 @@ func (t *telemetry) drop(reason string, n int) {
 }
 
 // Describe implements prometheus.Collector.
-func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range e.tel.collectors {
-		c.Describe(ch)
-	}
-}
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) { e.tel.collectors.Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range e.tel.collectors {
-		c.Collect(ch)
-	}
-}
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) { e.tel.collectors.Collect(ch) }
 
 var _ prometheus.Collector = (*Exporter)(nil)
