@@ -104,7 +104,7 @@ var kindNames = [...]string{
 }
 
 func (e *entryDecoder) decode(buf []byte) error {
-	if err := e.walk(buf, kindEntry); err != nil {
+	if err := e.entryFast(buf); err != nil {
 		return err
 	}
 	e.finish()

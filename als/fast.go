@@ -1,0 +1,472 @@
+package als
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// The fast path of the entry decoder.
+//
+// Nearly every field of an access-log entry has the same shape: a tag of one or two bytes
+// (field numbers up to 2047), then a varint that is either the value of a varint field or
+// the length of a length-delimited one. The messages the sink reads most (the entry,
+// AccessLogCommon, the request and response properties, request headers, times and the
+// upstream address) are decoded by loops that read that shape with local slices and
+// switch on the whole tag, field number and wire type together, so that a field costs one
+// call and one jump. Any other shape, and a field the decoder reads that comes with a wire
+// type other than its own, goes to the generic path (entryDecoder.field), one field at a
+// time; that path is the reference and the fast one does nothing else: FuzzDecode holds
+// both to proto.Unmarshal.
+
+// Wire tags (field number << 3 | wire type) that the fast loops read.
+const (
+	wireVarint = uint32(protowire.VarintType)
+	wireBytes  = uint32(protowire.BytesType)
+
+	tagEntryCommon   = uint32(entryCommon)<<3 | wireBytes
+	tagEntryRequest  = uint32(entryRequest)<<3 | wireBytes
+	tagEntryResponse = uint32(entryResponse)<<3 | wireBytes
+
+	tagCommonStartTime             = uint32(commonStartTime)<<3 | wireBytes
+	tagCommonLastUpstreamRxByte    = uint32(commonLastUpstreamRxByte)<<3 | wireBytes
+	tagCommonLastDownstreamTxByte  = uint32(commonLastDownstreamTxByte)<<3 | wireBytes
+	tagCommonUpstreamRemoteAddress = uint32(commonUpstreamRemoteAddress)<<3 | wireBytes
+	tagCommonUpstreamCluster       = uint32(commonUpstreamCluster)<<3 | wireBytes
+	tagCommonResponseFlags         = uint32(commonResponseFlags)<<3 | wireBytes
+	tagCommonRouteName             = uint32(commonRouteName)<<3 | wireBytes
+
+	tagRequestMethod       = uint32(requestMethod)<<3 | wireVarint
+	tagRequestAuthority    = uint32(requestAuthority)<<3 | wireBytes
+	tagRequestPath         = uint32(requestPath)<<3 | wireBytes
+	tagRequestUserAgent    = uint32(requestUserAgent)<<3 | wireBytes
+	tagRequestID           = uint32(requestID)<<3 | wireBytes
+	tagRequestHeadersBytes = uint32(requestHeadersBytes)<<3 | wireVarint
+	tagRequestBodyBytes    = uint32(requestBodyBytes)<<3 | wireVarint
+	tagRequestHeaders      = uint32(requestHeaders)<<3 | wireBytes
+
+	tagResponseCode         = uint32(responseCode)<<3 | wireBytes
+	tagResponseHeadersBytes = uint32(responseHeadersBytes)<<3 | wireVarint
+	tagResponseBodyBytes    = uint32(responseBodyBytes)<<3 | wireVarint
+
+	tagMapKey       = uint32(mapKey)<<3 | wireBytes
+	tagMapValue     = uint32(mapValue)<<3 | wireBytes
+	tagWrapperValue = uint32(wrapperValue)<<3 | wireVarint
+	tagTimeSeconds  = uint32(timeSeconds)<<3 | wireVarint
+	tagTimeNanos    = uint32(timeNanos)<<3 | wireVarint
+
+	tagAddressSocket   = uint32(addressSocket)<<3 | wireBytes
+	tagSocketAddress   = uint32(socketAddress)<<3 | wireBytes
+	tagSocketPortValue = uint32(socketPortValue)<<3 | wireVarint
+	tagSocketNamedPort = uint32(socketNamedPort)<<3 | wireBytes
+)
+
+// The field numbers each message reads, as bit sets: a field in the set that comes with
+// another wire type than the one the decoder reads goes to the generic path (which
+// rejects it); any other field is skipped, whatever its wire type, as the generic path
+// does.
+const (
+	readEntry    = 1<<entryCommon | 1<<entryRequest | 1<<entryResponse
+	readCommon   = 1<<commonStartTime | 1<<commonLastUpstreamRxByte | 1<<commonLastDownstreamTxByte | 1<<commonUpstreamRemoteAddress | 1<<commonUpstreamCluster | 1<<commonResponseFlags | 1<<commonRouteName
+	readRequest  = 1<<requestMethod | 1<<requestAuthority | 1<<requestPath | 1<<requestUserAgent | 1<<requestID | 1<<requestHeadersBytes | 1<<requestBodyBytes | 1<<requestHeaders
+	readResponse = 1<<responseCode | 1<<responseHeadersBytes | 1<<responseBodyBytes
+	readHeader   = 1<<mapKey | 1<<mapValue
+	readTime     = 1<<timeSeconds | 1<<timeNanos
+	readSocket   = 1<<socketAddress | 1<<socketPortValue | 1<<socketNamedPort
+	readStatus   = 1 << wrapperValue
+	readAddress  = 1<<addressSocket | 1<<addressPipe | 1<<addressInternal
+)
+
+// head reads the tag and the varint after it at the start of buf. n is 0 when the field
+// is not of the fast path's shape: a tag longer than two bytes, a wire type other than varint or length-delimited, a malformed varint, or a length that
+// runs past buf. For a length-delimited field, v is the length and the value follows n.
+func head(buf []byte) (tag uint32, v uint64, n int) {
+	// A one-byte tag and a one-byte varint, read inline: most fields of an access log.
+	if len(buf) >= 2 && buf[0]|buf[1] < 0x80 {
+		if t := buf[0] & 7; t == 0 || t == 2 && int(buf[1]) <= len(buf)-2 {
+			return uint32(buf[0]), uint64(buf[1]), 2
+		}
+	}
+	return headSlow(buf)
+}
+
+func headSlow(buf []byte) (tag uint32, v uint64, n int) {
+	if len(buf) < 2 {
+		return 0, 0, 0
+	}
+	tag, n = uint32(buf[0]), 1
+	if tag >= 0x80 {
+		if buf[1] >= 0x80 {
+			return 0, 0, 0
+		}
+		tag, n = tag&0x7f|uint32(buf[1])<<7, 2
+	}
+	// Up to five bytes (32 bits: every length, time and byte count of an access log) without
+	// protowire's general loop.
+	b := buf[n:]
+	switch {
+	case len(b) > 0 && b[0] < 0x80:
+		v, n = uint64(b[0]), n+1
+	case len(b) > 1 && b[1] < 0x80:
+		v, n = uint64(b[0]&0x7f)|uint64(b[1])<<7, n+2
+	case len(b) > 2 && b[2] < 0x80:
+		v, n = uint64(b[0]&0x7f)|uint64(b[1]&0x7f)<<7|uint64(b[2])<<14, n+3
+	case len(b) > 3 && b[3] < 0x80:
+		v, n = uint64(b[0]&0x7f)|uint64(b[1]&0x7f)<<7|uint64(b[2]&0x7f)<<14|uint64(b[3])<<21, n+4
+	case len(b) > 4 && b[4] < 0x80:
+		v, n = uint64(b[0]&0x7f)|uint64(b[1]&0x7f)<<7|uint64(b[2]&0x7f)<<14|uint64(b[3]&0x7f)<<21|uint64(b[4])<<28, n+5
+	default:
+		m := 0
+		if v, m = protowire.ConsumeVarint(b); m < 0 {
+			return 0, 0, 0
+		}
+		n += m
+	}
+	switch {
+	case tag&7 == wireBytes && v <= uint64(len(buf)-n):
+		return tag, v, n
+	case tag&7 == wireVarint:
+		return tag, v, n
+	}
+	return 0, 0, 0
+}
+
+// unread returns buf after the field head found when the message does not read it; ok
+// is false for a field that goes to the generic path (see other).
+func unread(buf []byte, set uint64, tag uint32, v uint64, n int) (rest []byte, ok bool) {
+	if n == 0 || tag < 8 || reads(set, tag) { // field number 0 is malformed
+		return nil, false
+	}
+	if tag&7 == wireBytes {
+		n += int(v)
+	}
+	return buf[n:], true
+}
+
+// reads reports whether a message whose read set is set reads field tag>>3.
+func reads(set uint64, tag uint32) bool { return tag>>3 < 64 && set>>(tag>>3)&1 == 1 }
+
+// slowField decodes the one field at the start of buf on the generic path, for a field
+// the fast one does not take: one head could not read, or one the message reads that came
+// with another wire type. Its errors carry the field's path already.
+func (e *entryDecoder) slowField(buf []byte, kind msgKind) ([]byte, error) {
+	r := reader{buf}
+	num, typ, err := r.tag()
+	if err == nil {
+		err = e.field(&r, kind, num, typ)
+	}
+	if err != nil {
+		return nil, fieldError(kindNames[kind], num, err)
+	}
+	return r.b, nil
+}
+
+// value returns the value of the length-delimited field head found, capped, and the rest.
+func value(buf []byte, v uint64, n int) (val, rest []byte) {
+	end := n + int(v)
+	return buf[n:end:end], buf[end:]
+}
+
+// setText sets dst to v, cut to the value limit.
+func (e *entryDecoder) setText(v []byte, dst *[]byte) {
+	if len(v) > e.maxValue {
+		v = v[:e.maxValue]
+		e.batch.Truncated++
+	}
+	*dst = v
+}
+
+// wrap names the field a fast case failed in, as the generic path does.
+func wrap(kind msgKind, tag uint32, err error) error {
+	return fieldError(kindNames[kind], protowire.Number(tag>>3), err)
+}
+
+func (e *entryDecoder) entryFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		var val []byte
+		var err error
+		switch tag {
+		case tagEntryCommon:
+			val, buf = value(buf, v, n)
+			err = e.commonFast(val)
+		case tagEntryRequest:
+			val, buf = value(buf, v, n)
+			err = e.requestFast(val)
+		case tagEntryResponse:
+			val, buf = value(buf, v, n)
+			err = e.responseFast(val)
+		default:
+			if rest, ok := unread(buf, readEntry, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			buf, err = e.slowField(buf, kindEntry)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return wrap(kindEntry, tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *entryDecoder) commonFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		var val []byte
+		var err error
+		switch tag {
+		case tagCommonStartTime:
+			val, buf = value(buf, v, n)
+			e.start.set = true
+			err = e.start.decode(val, e, kindStart)
+		case tagCommonLastUpstreamRxByte:
+			val, buf = value(buf, v, n)
+			e.upstreamRx.set = true
+			err = e.upstreamRx.decode(val, e, kindUpstreamRx)
+		case tagCommonLastDownstreamTxByte:
+			val, buf = value(buf, v, n)
+			e.downstreamTx.set = true
+			err = e.downstreamTx.decode(val, e, kindDownstreamTx)
+		case tagCommonUpstreamRemoteAddress:
+			val, buf = value(buf, v, n)
+			err = e.addressFast(val)
+		case tagCommonUpstreamCluster:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.UpstreamCluster)
+		case tagCommonRouteName:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.RouteName)
+		case tagCommonResponseFlags:
+			val, buf = value(buf, v, n)
+			err = e.walk(val, kindFlags)
+		default:
+			if rest, ok := unread(buf, readCommon, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			buf, err = e.slowField(buf, kindCommon)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return wrap(kindCommon, tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *entryDecoder) requestFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		var val []byte
+		var err error
+		switch tag {
+		case tagRequestMethod:
+			buf = buf[n:]
+			e.rec.Method = nil
+			if m := int32(v); m >= 0 && int(m) < len(methodNames) {
+				e.rec.Method = methodNames[m]
+			}
+		case tagRequestAuthority:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.Authority)
+		case tagRequestPath:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.Path)
+		case tagRequestUserAgent:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.UserAgent)
+		case tagRequestID:
+			val, buf = value(buf, v, n)
+			e.setText(val, &e.rec.RequestID)
+		case tagRequestHeadersBytes:
+			buf = buf[n:]
+			e.requestBytes[0] = v
+		case tagRequestBodyBytes:
+			buf = buf[n:]
+			e.requestBytes[1] = v
+		case tagRequestHeaders:
+			val, buf = value(buf, v, n)
+			err = e.headerFast(val)
+		default:
+			if rest, ok := unread(buf, readRequest, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			buf, err = e.slowField(buf, kindRequest)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return wrap(kindRequest, tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *entryDecoder) responseFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		var val []byte
+		var err error
+		switch tag {
+		case tagResponseCode:
+			val, buf = value(buf, v, n)
+			err = e.statusFast(val)
+		case tagResponseHeadersBytes:
+			buf = buf[n:]
+			e.responseBytes[0] = v
+		case tagResponseBodyBytes:
+			buf = buf[n:]
+			e.responseBytes[1] = v
+		default:
+			if rest, ok := unread(buf, readResponse, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			buf, err = e.slowField(buf, kindResponse)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return wrap(kindResponse, tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *entryDecoder) statusFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		if tag == tagWrapperValue {
+			buf = buf[n:]
+			e.rec.Status = uint32(v)
+			continue
+		}
+		var err error
+		if rest, ok := unread(buf, readStatus, tag, v, n); ok {
+			buf = rest
+			continue
+		}
+		if buf, err = e.slowField(buf, kindStatus); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headerFast reads one request_headers map entry and keeps the traceparent value.
+func (e *entryDecoder) headerFast(buf []byte) error {
+	e.headerKey, e.headerValue = nil, nil
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		switch tag {
+		case tagMapKey:
+			e.headerKey, buf = value(buf, v, n)
+		case tagMapValue:
+			e.headerValue, buf = value(buf, v, n)
+		default:
+			var err error
+			if rest, ok := unread(buf, readHeader, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			if buf, err = e.slowField(buf, kindHeader); err != nil {
+				return err
+			}
+		}
+	}
+	if string(e.headerKey) == string(traceparentHeader) {
+		e.traceparent, e.hasTraceparent = e.headerValue, true
+	}
+	return nil
+}
+
+// decode reads a Timestamp or Duration into t, merging as proto.Unmarshal does.
+func (t *protoTime) decode(buf []byte, e *entryDecoder, kind msgKind) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		switch tag {
+		case tagTimeSeconds:
+			buf = buf[n:]
+			t.seconds = int64(v)
+		case tagTimeNanos:
+			buf = buf[n:]
+			t.nanos = int32(v)
+		default:
+			if rest, ok := unread(buf, readTime, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			var err error
+			if buf, err = e.slowField(buf, kind); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addressFast reads the upstream Address. A member of its oneof other than the one set
+// replaces it; the same one merges, as in proto.Unmarshal.
+func (e *entryDecoder) addressFast(buf []byte) error {
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		if tag != tagAddressSocket {
+			var err error
+			if rest, ok := unread(buf, readAddress, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			if buf, err = e.slowField(buf, kindAddress); err != nil {
+				return err
+			}
+			continue
+		}
+		var val []byte
+		val, buf = value(buf, v, n)
+		if e.upstream.kind != addressSocket {
+			e.upstream = address{kind: addressSocket}
+		}
+		if err := e.socketFast(val); err != nil {
+			return wrap(kindAddress, tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *entryDecoder) socketFast(buf []byte) error {
+	a := &e.upstream
+	for len(buf) > 0 {
+		tag, v, n := head(buf)
+		switch tag {
+		case tagSocketAddress:
+			a.host, buf = value(buf, v, n)
+		case tagSocketPortValue:
+			buf = buf[n:]
+			a.port, a.hasPort = uint32(v), true
+		case tagSocketNamedPort:
+			_, buf = value(buf, v, n)
+			a.hasPort = false
+		default:
+			var err error
+			if rest, ok := unread(buf, readSocket, tag, v, n); ok {
+				buf = rest
+				continue
+			}
+			if buf, err = e.slowField(buf, kindSocket); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
