@@ -188,12 +188,20 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.server = grpc.NewServer(append([]grpc.ServerOption{
+	opts := append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		// Envoy keeps its streams open for good and pings them; let it, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-	}, creds...)...)
+	}, creds...)
+	if !cfg.TLS.Enabled() {
+		// Fewer, larger reads: at the maximum access-log rate a read syscall per 32 KiB (the
+		// default) is a sixth of the sink's CPU, and ~5% of it goes with 256 KiB reads. On a
+		// plain TCP connection gRPC takes the buffer from a pool only when data is ready, so
+		// idle connections pin none of it; over TLS it would be held per connection.
+		opts = append(opts, grpc.ReadBufferSize(256<<10))
+	}
+	s.server = grpc.NewServer(opts...)
 	accesslogv3.RegisterAccessLogServiceServer(s.server, s.receiver)
 	if s.otlpLogs, err = alsotlp.NewReceiver(cfg.OTLPLogs, logs, logger.With("receiver", "otlp-logs")); err != nil {
 		return nil, err
