@@ -23,6 +23,7 @@ import (
 	alsotlp "github.com/edgetel/edgetel/als/otlp"
 	"github.com/edgetel/edgetel/config"
 	"github.com/edgetel/edgetel/internal/mtls"
+	"github.com/edgetel/edgetel/internal/rawpb"
 	"github.com/edgetel/edgetel/join"
 	"github.com/edgetel/edgetel/metrics"
 	"github.com/edgetel/edgetel/model"
@@ -188,7 +189,14 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The receivers keep messages as their bytes; the codec copies them once from gRPC's
+	// receive buffers (see rawpb.Codec).
+	codec, err := rawpb.Codec(nil)
+	if err != nil {
+		return nil, err
+	}
 	opts := append([]grpc.ServerOption{
+		grpc.ForceServerCodecV2(codec),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		// Envoy keeps its streams open for good and pings them; let it, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -11,11 +11,13 @@ import (
 	"unsafe"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/internal/handoff"
 	"github.com/edgetel/edgetel/internal/otlpgrpc"
+	"github.com/edgetel/edgetel/internal/rawpb"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -81,6 +83,13 @@ func (b *batch) UnmarshalProto(msg []byte) error {
 
 // MarshalProto returns the request's bytes, for an interceptor that asks for them.
 func (b *batch) MarshalProto() ([]byte, error) { return b.raw, nil }
+
+// ReadWire keeps the request's bytes under the sink's codec (rawpb.Codec), copied once
+// from gRPC's receive buffers.
+func (b *batch) ReadWire(data mem.BufferSlice) error {
+	b.raw = rawpb.CopyWire(b.raw, data)
+	return nil
+}
 
 // NewReceiver returns a receiver that gives what it accepts to next. Its logger may be nil.
 func NewReceiver(cfg ReceiverConfig, next als.Consumer, logger *slog.Logger) (*Receiver, error) {

@@ -22,7 +22,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+
+	"github.com/edgetel/edgetel/internal/rawpb"
 )
 
 // Request is what a request decodes into: a pdata export request (ptraceotlp.ExportRequest),
@@ -93,6 +96,21 @@ type wireRequest[R Request] struct {
 func (w *wireRequest[R]) UnmarshalProto(b []byte) error {
 	w.size = len(b)
 	w.err = w.req.UnmarshalProto(b)
+	return nil
+}
+
+// ReadWire is called by rawpb.Codec, the sink's: a request that keeps its bytes (als/otlp's
+// batch) reads them from gRPC's receive buffers itself; any other (pdata's) gets them
+// gathered into one buffer, as pdata's codec gives them.
+func (w *wireRequest[R]) ReadWire(data mem.BufferSlice) error {
+	w.size = data.Len()
+	if r, ok := any(w.req).(rawpb.WireReader); ok {
+		w.err = r.ReadWire(data)
+		return nil
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	w.err = w.req.UnmarshalProto(buf.ReadOnlyData())
 	return nil
 }
 
