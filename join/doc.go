@@ -31,7 +31,8 @@
 // open-addressing index of uint32 slots at most half full, deletion by backward shift.
 // At the default 100,000 entries that is 96 + 10.5 = 106.5 bytes per entry, measured by
 // TestAPendingEntryTakesAtMost128Bytes and BenchmarkPendingEntryMemory with
-// runtime.MemStats. Emitted items wait for the consumer in a ring of Config.QueueItems.
+// runtime.MemStats. Emitted items wait for the consumer in a ring of Config.QueueItems; a join
+// that emits to Discard (a sink without an exporter) makes no items and has no ring.
 //
 // # Cost
 //

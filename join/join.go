@@ -37,12 +37,14 @@ const maxDeliver = 1024
 //
 // ConsumeRecords, ConsumeSpans, SetModel, Stats and Collect are safe for concurrent use.
 type Join struct {
-	cfg    Config
-	next   Consumer
-	now    func() time.Time
-	epoch  time.Time
-	keys   keyer
-	window int64 // ns
+	cfg  Config
+	next Consumer
+	// countOnly is set when next is Discard: the join counts and makes no items.
+	countOnly bool
+	now       func() time.Time
+	epoch     time.Time
+	keys      keyer
+	window    int64 // ns
 
 	mu     sync.Mutex
 	tbl    *table
@@ -79,12 +81,18 @@ func New(cfg Config, m *model.Edge, next Consumer, now func() time.Time) (*Join,
 		now = time.Now
 	}
 	cfg = cfg.withDefaults()
-	return &Join{
+	j := &Join{
 		cfg: cfg, next: next, now: now, epoch: now(), keys: newKeyer(),
 		window: int64(cfg.Window), tbl: newTable(cfg.MaxPending), routes: newRoutes(m),
-		ring: make([]Joined, cfg.QueueItems),
 		wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
-	}, nil
+		// Emitting to Discard, the join makes no items: nobody would read them (a ring
+		// of them and a copy of every record into one cost ~5% of the sink's CPU).
+		countOnly: next == Discard,
+	}
+	if !j.countOnly {
+		j.ring = make([]Joined, cfg.QueueItems)
+	}
+	return j, nil
 }
 
 // SetModel makes m the model whose routes name records and judge them.
@@ -158,7 +166,7 @@ func (j *Join) Shutdown(ctx context.Context) error {
 func (j *Join) flush(ctx context.Context) error {
 	for {
 		j.mu.Lock()
-		for j.n < len(j.ring) {
+		for j.countOnly || j.n < len(j.ring) {
 			idx, ok := j.tbl.oldest()
 			if !ok {
 				j.mu.Unlock()
@@ -281,8 +289,11 @@ func (j *Join) expireNow() {
 }
 
 // item returns the next free item of the ring, set to why, or nil when the ring is full:
-// the item is then dropped, and counted.
+// the item is then dropped, and counted. It is nil too when the join only counts.
 func (j *Join) item(why Reason) *Joined {
+	if j.countOnly {
+		return nil
+	}
 	if j.n == len(j.ring) {
 		j.stats.Dropped++
 		return nil

@@ -258,3 +258,35 @@ func TestAConfigOutOfRangeIsRefusedNamingTheField(t *testing.T) {
 		t.Error("a join without a consumer was made")
 	}
 }
+
+// Without an exporter the sink's join emits to Discard: it counts as it would, makes no
+// items (so none is dropped for want of room) and stops without waiting for a consumer.
+func TestAJoinThatEmitsToDiscardCountsEverythingAndMakesNoItems(t *testing.T) {
+	clock := &fakeClock{t: testEpoch}
+	j, err := New(Config{MaxPending: 16, QueueItems: 1}, checkoutEdge(), Discard, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, j: j, clock: clock, names: map[RequestID]string{}}
+	h.log(rec("a", 1), rec("b", 2), rec("c", 3), unsampled("d"))
+	h.spans(span("a"), span("e"))
+	if err := j.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := j.Stats()
+	var want Stats
+	want.Received = [numSides]uint64{4, 2}
+	want.Matched = 1
+	want.Unmatched[SideLog][ReasonNotSampled] = 1
+	want.Unmatched[SideLog][ReasonShutdown] = 2
+	want.Unmatched[SideSpan][ReasonShutdown] = 1
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	if len(j.ring) != 0 {
+		t.Errorf("a ring of %d items, for nobody", len(j.ring))
+	}
+}

@@ -144,5 +144,10 @@ type ConsumerFunc func(batch []Joined)
 func (f ConsumerFunc) ConsumeJoined(batch []Joined) { f(batch) }
 
 // Discard is a Consumer that drops everything: for a sink with no exporter of joined
-// items yet, whose join still counts what it matches.
-var Discard Consumer = ConsumerFunc(func([]Joined) {})
+// items, whose join still counts what it matches. A join that emits to Discard does not
+// make the items at all: it only counts.
+var Discard Consumer = discard{}
+
+type discard struct{}
+
+func (discard) ConsumeJoined([]Joined) {}
