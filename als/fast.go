@@ -79,10 +79,22 @@ const (
 // is not of the fast path's shape: a tag longer than two bytes, a wire type other than varint or length-delimited, a malformed varint, or a length that
 // runs past buf. For a length-delimited field, v is the length and the value follows n.
 func head(buf []byte) (tag uint32, v uint64, n int) {
-	// A one-byte tag and a one-byte varint, read inline: most fields of an access log.
-	if len(buf) >= 2 && buf[0]|buf[1] < 0x80 {
-		if t := buf[0] & 7; t == 0 || t == 2 && int(buf[1]) <= len(buf)-2 {
-			return uint32(buf[0]), uint64(buf[1]), 2
+	// Inline: a tag of one or two bytes and a varint of one or two, not both of two: every
+	// field of an access log but its times.
+	if len(buf) >= 3 {
+		b0, b1, b2 := uint32(buf[0]), uint64(buf[1]), uint64(buf[2])
+		switch {
+		case b0 < 0x80 && b1 < 0x80:
+			tag, v, n = b0, b1, 2
+		case b0 < 0x80 && b2 < 0x80:
+			tag, v, n = b0, b1&0x7f|b2<<7, 3
+		case b1 < 0x80 && b2 < 0x80:
+			tag, v, n = b0&0x7f|uint32(b1)<<7, b2, 3
+		default:
+			return headSlow(buf)
+		}
+		if t := tag & 7; t == wireVarint || t == wireBytes && v <= uint64(len(buf)-n) {
+			return tag, v, n
 		}
 	}
 	return headSlow(buf)
