@@ -11,6 +11,12 @@ import (
 // addRecord takes one record; the caller holds mu.
 func (j *Join) addRecord(r *als.Record, now int64) {
 	j.stats.Received[SideLog]++
+	if j.countOnly && len(r.RequestID) > 0 && r.HasTrace && !r.Sampled {
+		// What the rest concludes (see spanExpected), without making an entry nobody
+		// reads: most records are of requests Envoy did not sample.
+		j.stats.Unmatched[SideLog][ReasonNotSampled]++
+		return
+	}
 	e := entry{
 		traceID: r.TraceID, spanID: r.SpanID,
 		start: unixNano(r.Start), end: int64(r.Duration),
