@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/hex"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -75,7 +76,7 @@ const (
 type BadRequestLog struct {
 	perRoute int
 	swap     sync.Mutex // serialises Apply
-	tbl      atomic.Pointer[map[string]*badRoute]
+	tbl      atomic.Pointer[badTable]
 }
 
 var (
@@ -92,11 +93,19 @@ func NewBadRequestLog(perRoute int) *BadRequestLog {
 		perRoute = DefaultBadRequestsPerRoute
 	}
 	l := &BadRequestLog{perRoute: perRoute}
-	l.tbl.Store(&map[string]*badRoute{})
+	l.tbl.Store(&badTable{fastest: math.MaxInt64})
 	return l
 }
 
 // badRoute is one route's objectives and ring.
+// badTable is the routes whose bad requests are kept, by name. fastest is the lowest
+// latency threshold among them: a request that was available and no slower than that
+// broke no objective of any route.
+type badTable struct {
+	routes  map[string]*badRoute
+	fastest time.Duration
+}
+
 type badRoute struct {
 	avail      bool
 	thresholds []time.Duration // ascending, distinct
@@ -127,8 +136,8 @@ type badSlot struct {
 func (l *BadRequestLog) Apply(e *model.Edge) error {
 	l.swap.Lock()
 	defer l.swap.Unlock()
-	old := *l.tbl.Load()
-	next := map[string]*badRoute{}
+	old := l.tbl.Load().routes
+	next := badTable{routes: map[string]*badRoute{}, fastest: math.MaxInt64}
 	if e != nil {
 		for i := range e.Routes {
 			r := &e.Routes[i]
@@ -141,7 +150,10 @@ func (l *BadRequestLog) Apply(e *model.Edge) error {
 				// A new verdict rule: what was kept was judged by the old one; start afresh.
 				br = &badRoute{avail: avail, thresholds: ths, slots: make([]badSlot, l.perRoute)}
 			}
-			next[r.Name] = br
+			next.routes[r.Name] = br
+			if len(ths) > 0 {
+				next.fastest = min(next.fastest, ths[0])
+			}
 		}
 	}
 	l.tbl.Store(&next)
@@ -167,10 +179,13 @@ func objectivesOf(r *model.Route) (avail bool, thresholds []time.Duration) {
 
 // ConsumeRecords keeps the records of the batch that broke an objective of their route.
 func (l *BadRequestLog) ConsumeRecords(batch []als.Record) {
-	tbl := *l.tbl.Load()
+	tbl := l.tbl.Load()
 	for i := range batch {
 		r := &batch[i]
-		br := tbl[string(r.RouteName)] // no allocation: the compiler elides the conversion
+		if slo.AvailabilityGood(r.Status, r.Flags) && slo.LatencyGood(r.Duration, tbl.fastest) {
+			continue // good by every route's objectives: no need to find its route
+		}
+		br := tbl.routes[string(r.RouteName)] // no allocation: the compiler elides the conversion
 		if br == nil {
 			continue
 		}
@@ -208,7 +223,7 @@ func (br *badRoute) keep(r *als.Record, unavailable bool, slower time.Duration) 
 
 // RecentBad returns up to limit of the route's most recent bad requests, newest first.
 func (l *BadRequestLog) RecentBad(route string, limit int) []BadRequest {
-	br := (*l.tbl.Load())[route]
+	br := l.tbl.Load().routes[route]
 	if br == nil || limit <= 0 {
 		return nil
 	}
