@@ -16,6 +16,11 @@ import (
 // type other than its own, goes to the generic path (entryDecoder.field), one field at a
 // time; that path is the reference and the fast one does nothing else: FuzzDecode holds
 // both to proto.Unmarshal.
+//
+// The loops repeat one shape on purpose: head, a switch of the message's fields, and a
+// default that skips unread fields inline and hands the rest to the generic path. Folded
+// into one helper, the skip is a call again (the helper is over the inlining budget) and
+// the decoder is a fifth slower.
 
 // Wire tags (field number << 3 | wire type) that the fast loops read.
 const (
@@ -76,8 +81,8 @@ const (
 )
 
 // head reads the tag and the varint after it at the start of buf. n is 0 when the field
-// is not of the fast path's shape: a tag longer than two bytes, a wire type other than varint or length-delimited, a malformed varint, or a length that
-// runs past buf. For a length-delimited field, v is the length and the value follows n.
+// is not of the fast path's shape: a tag longer than two bytes, a wire type other than
+// varint or length-delimited, a malformed varint, or a length that runs past buf. For a length-delimited field, v is the length and the value follows n.
 func head(buf []byte) (tag uint32, v uint64, n int) {
 	// Inline: a tag of one or two bytes and a varint of one or two, not both of two: every
 	// field of an access log but its times.
