@@ -26,7 +26,8 @@ type Config struct {
 	Tick time.Duration
 	// QueueItems is how many emitted items may wait for the consumer (default 16,384).
 	// They wait in a ring allocated whole when the join is made, 280 bytes an item
-	// (4.6 MB by default). When it is full, an item is dropped and counted.
+	// (4.6 MB by default). When it is full, an item is dropped and counted. A join that
+	// emits to Discard makes no items and allocates no ring.
 	QueueItems int
 }
 
