@@ -15,6 +15,10 @@
 // pdata's UnmarshalProto method; wireRequest has one, which hands the bytes to the
 // request's UnmarshalProto. The receivers' gRPC tests, which send with pdata's own clients,
 // would fail if that codec changed.
+//
+// On the sink's server, rawpb.Codec is the codec: it calls wireRequest.ReadWire, which
+// lets a request that keeps its bytes copy them once from gRPC's receive buffers, and
+// gathers them for any other request as pdata's codec would.
 package otlpgrpc
 
 import (
