@@ -82,6 +82,14 @@ func (q *Queue[T]) Start() error {
 
 // Offer queues item, which holds cost bytes, without waiting.
 func (q *Queue[T]) Offer(item T, cost int64) Result {
+	r := q.offer(item, cost)
+	if r == Queued {
+		runtime.Gosched() // see the package doc; after the lock, so Shutdown is not held up
+	}
+	return r
+}
+
+func (q *Queue[T]) offer(item T, cost int64) Result {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	if q.ch == nil {
@@ -90,7 +98,6 @@ func (q *Queue[T]) Offer(item T, cost int64) Result {
 	if q.cost.Add(cost) <= q.MaxCost {
 		select {
 		case q.ch <- queued[T]{item, cost}:
-			runtime.Gosched() // see the package doc
 			return Queued
 		default:
 		}
