@@ -72,13 +72,16 @@ func (a *Accountant) ConsumeRecords(batch []als.Record) {
 	}
 	now := a.now().UnixNano()
 	slot0 := now / fixedTiers[0].res
+	ts := talliesPool.Get().(*tallies)
 	a.mu.RLock()
 	t := a.tbl
 	for i := range batch {
 		r := &batch[i]
-		t.lookup(r.RouteName, &a.unknown).observe(r, now, slot0)
+		ts.of(t.lookup(r.RouteName, &a.unknown)).observe(r, now)
 	}
+	ts.flush(now, slot0)
 	a.mu.RUnlock()
+	talliesPool.Put(ts)
 }
 
 // table is the accounting state for one model.

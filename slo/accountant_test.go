@@ -110,7 +110,7 @@ func TestCarryCatchesUp(t *testing.T) {
 	next := newRouteAcct(specOf(&r), t0)
 	now := t0.Add(25 * time.Second).UnixNano()
 	record := rec("shop/a", 503, 0, time.Millisecond)
-	old.observe(&record, now, now/fixedTiers[0].res)
+	observe(old, &record, now)
 	next.carryFrom(old)
 	var o ObjectiveStatus
 	next.windows(&objective{Objective: availability999, col: 1}, DefaultSLOWindow, now, &o)

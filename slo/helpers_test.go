@@ -15,6 +15,19 @@ import (
 // whole minutes cut exactly at slot boundaries.
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// observe counts one record into ra alone, as a batch of one does.
+func observe(ra *routeAcct, r *als.Record, now int64) {
+	var ts tallies
+	ts.of(ra).observe(r, now)
+	ts.flush(now, now/fixedTiers[0].res)
+}
+
+// observeDuration counts one duration into h alone, as a tally of one record does.
+func observeDuration(h *histogram, d int64) {
+	h.counts[h.observeNative(d)].Add(1)
+	h.sumUS.Add(micros(d))
+}
+
 // fakeClock is a settable clock, safe for concurrent readers.
 type fakeClock struct{ ns atomic.Int64 }
 

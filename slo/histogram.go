@@ -66,18 +66,20 @@ func newHistogram(bounds []int64) *histogram {
 	}
 }
 
-// observe counts a duration of d ns and returns its classic bucket.
-func (h *histogram) observe(d int64) int {
+// observeNative counts a duration of d ns in the native buckets and returns its classic
+// bucket, which the caller counts along with the sum (see tally).
+func (h *histogram) observeNative(d int64) int {
 	b, _ := slices.BinarySearch(h.bounds, d) // the first bound >= d: le is inclusive
-	h.counts[b].Add(1)
 	if i, ok := nativeIndex(d); ok {
 		h.native[i].Add(1)
 	} else {
 		h.zero.Add(1)
 	}
-	h.sumUS.Add(uint64((d + 500) / 1000))
 	return b
 }
+
+// micros is d ns in whole microseconds, rounded, as the histogram sums durations.
+func micros(d int64) uint64 { return uint64((d + 500) / 1000) }
 
 // exemplarSlot holds one exemplar. busy makes a writer exclusive (a writer that finds it
 // taken gives up: it would only have replaced an exemplar of the same instant); readers run

@@ -76,7 +76,7 @@ func TestHistogramMatchesClientGolang(t *testing.T) {
 		durations = append(durations, time.Duration(math.Pow(10, 3+6*float64(i)/2000)))
 	}
 	for _, d := range durations {
-		ours.observe(int64(d))
+		observeDuration(ours, int64(d))
 		theirs.Observe(float64(d) / 1e9)
 	}
 	snap := ours.snapshot()

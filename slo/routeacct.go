@@ -5,14 +5,13 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-
-	"github.com/edgetel/edgetel/als"
 )
 
 // routeAcct is one route's counts. Events per objective are the route's requests; good
 // availability events are requests less availBad; good latency events are the histogram's
-// cumulative count at the threshold's bucket. So a request costs the same atomics however
-// many objectives its route has, except in the time slots.
+// cumulative count at the threshold's bucket. So a request costs the same however many
+// objectives its route has, except in the time slots. Records are counted through a tally
+// (tally.go).
 type routeAcct struct {
 	spec     routeSpec
 	created  time.Time
@@ -41,31 +40,6 @@ func newRouteAcct(spec routeSpec, now time.Time) *routeAcct {
 		}
 	}
 	return ra
-}
-
-// observe counts one record received at now (Unix ns), whose finest time slot is slot0.
-func (ra *routeAcct) observe(r *als.Record, now, slot0 int64) {
-	ra.codes[codeClass(r.Status)].Add(1)
-	good := AvailabilityGood(r.Status, r.Flags)
-	if !good {
-		ra.availBad.Add(1)
-	}
-	d := max(int64(r.Duration), 0)
-	b := ra.hist.observe(d)
-	nLat := int(ra.latBad[b])
-	if ra.rings != nil {
-		availCol := 0
-		if !good && ra.spec.avail {
-			availCol = 1
-		}
-		ra.rings.add(now, slot0, availCol, ra.latCol0, nLat)
-	}
-	// An exemplar is only worth its link if the trace is in the tracing backend: sampled
-	// traces are, and so is every request that broke an objective (tracing builds a span for
-	// it from the access log).
-	if r.HasTrace && (r.Sampled || !good || nLat > 0) {
-		ra.hist.ex[b].offer(&r.TraceID, d, now)
-	}
 }
 
 // requests is the number of requests counted, by any class.

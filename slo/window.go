@@ -46,23 +46,20 @@ func newRings(shapes []tierShape, width int, now int64) *rings {
 	return r
 }
 
-// add counts one request at time now, whose finest slot is slot0, in the newest slot of
-// every tier: the requests column, column availCol if it is not 0, and the nLat latency
-// columns from latCol0 on. A batch whose clock read lags another stream's counts into the
+// add adds counts, one per column, to the newest slot of every tier at time now, whose
+// finest slot is slot0. A batch whose clock read lags another stream's counts into the
 // newer slot: a few microseconds' skew is not worth a lock.
-func (r *rings) add(now, slot0 int64, availCol, latCol0, nLat int) {
+func (r *rings) add(now, slot0 int64, counts []uint64) {
 	if r.head.Load() < slot0 {
 		r.advance(now)
 	}
 	for k := range r.tiers {
 		t := &r.tiers[k]
-		s := t.c[t.off.Load():]
-		s[0].Add(1)
-		if availCol > 0 {
-			s[availCol].Add(1)
-		}
-		for j := range nLat {
-			s[latCol0+j].Add(1)
+		s := t.c[t.off.Load():][:len(counts)]
+		for j, n := range counts {
+			if n > 0 {
+				s[j].Add(n)
+			}
 		}
 	}
 }

@@ -15,11 +15,11 @@ func TestRingSum(t *testing.T) {
 	for s := range int64(6) {
 		now := base + s*shape.res + 1
 		for range 10 {
-			availCol := 0
+			counts := []uint64{1, 0}
 			if s == 2 {
-				availCol = 1
+				counts[1] = 1
 			}
-			r.add(now, now/shape.res, availCol, 2, 0)
+			r.add(now, now/shape.res, counts)
 		}
 	}
 	at := func(d time.Duration) int64 { return base + int64(d) }
@@ -51,11 +51,11 @@ func TestRingReusesSlotsOlderThanItKeeps(t *testing.T) {
 	r := newRings([]tierShape{shape}, 2, base)
 	for s := range int64(6) {
 		now := base + s*shape.res
-		r.add(now, now/shape.res, 1, 2, 0)
+		r.add(now, now/shape.res, []uint64{1, 1})
 	}
 	// Slot 32 reuses the places of slots 0 and 1; slots 2 to 5 are still kept.
 	now := base + 32*shape.res
-	r.add(now, now/shape.res, 0, 2, 0)
+	r.add(now, now/shape.res, []uint64{1, 0})
 	events, bad := r.tiers[0].sum(base, now, 1, r.width)
 	if events != 5 || bad != 4 {
 		t.Errorf("after wrapping: %v events, %v bad; want 5, 4", events, bad)
