@@ -25,8 +25,8 @@ const (
 type Limits struct {
 	// MaxEntries is the most HTTP entries decoded from one message. Entries past it are
 	// skipped and counted in Batch.Dropped. It bounds a batch's memory: a Record is about
-	// 330 bytes, and an empty entry is 2 bytes on the wire, so a 4 MiB message could
-	// otherwise ask for 700 MB of records.
+	// 370 bytes, and an empty entry is 2 bytes on the wire, so a 4 MiB message could
+	// otherwise ask for 770 MB of records.
 	MaxEntries int
 	// MaxValueBytes is the longest value a Record's byte fields keep; a longer one is cut
 	// to it and counted in Batch.Truncated. Cutting a view costs nothing here, and it keeps
@@ -49,8 +49,8 @@ func DefaultLimits() Limits {
 // Batch holds one decoded StreamAccessLogsMessage. It is meant to be reused for message
 // after message: Decode resets it, and in steady state appends to memory it already has.
 //
-// Records' byte fields are views of the message that was decoded and of the batch's own
-// scratch memory; they are valid until the batch is decoded into again.
+// Records' byte fields are views of the message that was decoded; they are valid until the
+// batch is decoded into again.
 type Batch struct {
 	// Records has one record per HTTP entry that was decoded, in message order.
 	Records []Record
@@ -61,17 +61,12 @@ type Batch struct {
 	Dropped int
 	// Truncated counts values cut to Limits.MaxValueBytes.
 	Truncated int
-
-	// hosts backs the "ip:port" strings of UpstreamHost, the one field that is not a view
-	// of the message because Envoy sends address and port apart.
-	hosts []byte
 }
 
 func (b *Batch) reset() {
 	clear(b.Records) // drop references into the previous message
 	b.Records = b.Records[:0]
 	b.TCPEntries, b.Dropped, b.Truncated = 0, 0, 0
-	b.hosts = b.hosts[:0]
 }
 
 // Decoder decodes the messages of one access-log stream, straight from the wire into
@@ -129,13 +124,19 @@ func (d *Decoder) Decode(msg []byte, b *Batch) error {
 			return fmt.Errorf("%w: %w", ErrMalformed, fieldError("StreamAccessLogsMessage", num, err))
 		}
 	}
+	d.finish(&id, b)
+	return nil
+}
+
+// finish ends the decoding of a valid message: its identifier, if it had one, becomes the
+// stream's, and every record is stamped with the stream's identity.
+func (d *Decoder) finish(id *identifier, b *Batch) {
 	if id.seen {
-		d.adopt(&id, b)
+		d.adopt(id, b)
 	}
 	for i := range b.Records {
 		b.Records[i].Node, b.Records[i].NodeCluster, b.Records[i].LogName = d.node, d.cluster, d.logName
 	}
-	return nil
 }
 
 func (d *Decoder) decodeField(r *reader, num protowire.Number, typ protowire.Type,
@@ -196,6 +197,11 @@ func (d *Decoder) decodeHTTPEntryField(r *reader, typ protowire.Type, b *Batch) 
 		b.Dropped++
 		return nil
 	}
+	return d.decodeHTTPEntry(v, b)
+}
+
+// decodeHTTPEntry decodes the HTTPAccessLogEntry v into a new record of b.
+func (d *Decoder) decodeHTTPEntry(v []byte, b *Batch) error {
 	b.Records = append(b.Records, Record{})
 	e := entryDecoder{rec: &b.Records[len(b.Records)-1], batch: b, maxValue: d.limits.MaxValueBytes}
 	return e.decode(v)

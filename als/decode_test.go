@@ -28,7 +28,7 @@ func TestDecodeRealisticEntry(t *testing.T) {
 	r := b.Records[0]
 	str := map[string][]byte{
 		"edge-7f9c": r.Node, "edge": r.NodeCluster, "edgetel": r.LogName, "shop/checkout": r.RouteName,
-		"10.8.14.203:8080": r.UpstreamHost, "POST": r.Method, "shop.example.com": r.Authority,
+		"10.8.14.203:8080": r.UpstreamHost.Append(nil), "POST": r.Method, "shop.example.com": r.Authority,
 		"/checkout/cart/100000/items?currency=EUR":     r.Path,
 		"7c9e6679-7425-40de-944b-e07fc1f90000":         r.RequestID,
 		"4bf92f3577b34da6a3ce929d0e0e0000":             r.TraceID[:],
@@ -90,6 +90,10 @@ func TestDecodeMatchesProto(t *testing.T) {
 		}))},
 		{"an upstream with a named port is its address alone", httpMessage(nil, entry(func(e *datav3.HTTPAccessLogEntry) {
 			e.CommonProperties.UpstreamRemoteAddress.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_NamedPort{NamedPort: "http"}
+		}))},
+		{"an IPv6 upstream with a named port is its address alone, without brackets", httpMessage(nil, entry(func(e *datav3.HTTPAccessLogEntry) {
+			e.CommonProperties.UpstreamRemoteAddress = socket("2001:db8::7", 443)
+			e.CommonProperties.UpstreamRemoteAddress.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_NamedPort{NamedPort: "https"}
 		}))},
 		{"a pipe upstream is its path", httpMessage(nil, entry(func(e *datav3.HTTPAccessLogEntry) {
 			e.CommonProperties.UpstreamRemoteAddress = &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: "/run/app.sock"}}}
@@ -262,7 +266,7 @@ func TestDecodeIsZeroCopy(t *testing.T) {
 		return p >= lo && p+uintptr(len(v)) <= lo+uintptr(len(wire))
 	}
 	for _, r := range b.Records {
-		for _, v := range [][]byte{r.RouteName, r.UpstreamCluster, r.Authority, r.Path, r.UserAgent, r.RequestID} {
+		for _, v := range [][]byte{r.RouteName, r.UpstreamCluster, r.UpstreamHost.Host, r.Authority, r.Path, r.UserAgent, r.RequestID} {
 			if !within(v) {
 				t.Errorf("%q is not a view of the message", v)
 			}

@@ -351,7 +351,7 @@ func (e *entryDecoder) finish() {
 	}
 	rec.BytesReceived = e.requestBytes[0] + e.requestBytes[1]
 	rec.BytesSent = e.responseBytes[0] + e.responseBytes[1]
-	rec.UpstreamHost = e.upstream.hostPort(e.batch)
+	rec.UpstreamHost = e.upstream.hostPort()
 	if e.hasTraceparent {
 		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = parseTraceparent(e.traceparent)
 	}

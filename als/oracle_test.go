@@ -79,18 +79,20 @@ func expectRecord(e *datav3.HTTPAccessLogEntry) Record {
 	return r
 }
 
-func expectHost(a *corev3.Address) []byte {
+// expectHost is the upstream host already joined, by net.JoinHostPort: diff compares hosts
+// as HostPort.Append renders them.
+func expectHost(a *corev3.Address) HostPort {
 	switch a := a.GetAddress().(type) {
 	case *corev3.Address_SocketAddress:
 		sa := a.SocketAddress
 		if p, ok := sa.GetPortSpecifier().(*corev3.SocketAddress_PortValue); ok {
-			return []byte(net.JoinHostPort(sa.GetAddress(), strconv.FormatUint(uint64(p.PortValue), 10)))
+			return HostPort{Host: []byte(net.JoinHostPort(sa.GetAddress(), strconv.FormatUint(uint64(p.PortValue), 10)))}
 		}
-		return []byte(sa.GetAddress())
+		return HostPort{Host: []byte(sa.GetAddress())}
 	case *corev3.Address_Pipe:
-		return []byte(a.Pipe.GetPath())
+		return HostPort{Host: []byte(a.Pipe.GetPath())}
 	}
-	return nil
+	return HostPort{}
 }
 
 // expectFlags reads the flags through protobuf reflection: the flag of field n is bit n-1.
@@ -137,10 +139,14 @@ func got(b *Batch) want {
 	return want{Records: b.Records, TCPEntries: b.TCPEntries}
 }
 
-// diff compares decoded with expected; nil and empty byte slices are the same value.
+// diff compares decoded with expected; nil and empty byte slices are the same value, and
+// hosts are compared as rendered: the decoder keeps address and port apart, the oracle
+// joins them.
 func diff(w, g want) string {
-	return cmp.Diff(w, g, cmpopts.EquateEmpty())
+	return cmp.Diff(w, g, cmpopts.EquateEmpty(), renderHost)
 }
+
+var renderHost = cmp.Transformer("Append", func(h HostPort) string { return string(h.Append(nil)) })
 
 // decodeOne decodes one message with a fresh decoder and fails the test on error.
 func decodeOne(t testing.TB, msg []byte, limits Limits) *Batch {

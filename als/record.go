@@ -1,6 +1,8 @@
 package als
 
 import (
+	"bytes"
+	"strconv"
 	"time"
 )
 
@@ -22,7 +24,8 @@ type Record struct {
 	RouteName []byte
 	// UpstreamCluster is the cluster the request was routed to.
 	UpstreamCluster []byte
-	UpstreamHost    []byte // address:port of the upstream host, when one was picked
+	// UpstreamHost is the upstream host, when one was picked: render it with Append.
+	UpstreamHost HostPort
 
 	Method    []byte
 	Authority []byte
@@ -53,7 +56,7 @@ type Record struct {
 func (r *Record) Clone() Record {
 	c := *r
 	n := len(r.Node) + len(r.NodeCluster) + len(r.LogName) + len(r.RouteName) + len(r.UpstreamCluster) +
-		len(r.UpstreamHost) + len(r.Method) + len(r.Authority) + len(r.Path) +
+		len(r.UpstreamHost.Host) + len(r.Method) + len(r.Authority) + len(r.Path) +
 		len(r.UserAgent) + len(r.RequestID)
 	buf := make([]byte, 0, n)
 	own := func(b []byte) []byte {
@@ -65,11 +68,63 @@ func (r *Record) Clone() Record {
 		return buf[start:len(buf):len(buf)]
 	}
 	c.Node, c.NodeCluster, c.LogName = own(r.Node), own(r.NodeCluster), own(r.LogName)
-	c.RouteName, c.UpstreamCluster, c.UpstreamHost = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost)
+	c.RouteName, c.UpstreamCluster, c.UpstreamHost.Host = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost.Host)
 	c.Method, c.Authority, c.Path, c.UserAgent = own(r.Method), own(r.Authority), own(r.Path), own(r.UserAgent)
 	c.RequestID = own(r.RequestID)
 	return c
 }
+
+// HostPort is an upstream host as Envoy logged it: Host alone ("ip:port" already joined, a
+// pipe path, or an address with a named port) or, when HasPort, Host and Port to join.
+//
+// Envoy sends an address and its port apart; the decoder keeps them apart, so that the
+// records of consumers that never print the host (most of them) cost no formatting.
+type HostPort struct {
+	Host    []byte // a view, like the record's other byte fields
+	Port    uint32 // 0 unless HasPort
+	HasPort bool
+}
+
+// Append appends the host as net.JoinHostPort would render it, "ip:port" ("[ip]:port" when
+// the address contains ':', as IPv6 does), or Host alone without a port. It allocates only
+// when dst lacks the room.
+func (h HostPort) Append(dst []byte) []byte {
+	if !h.HasPort {
+		return append(dst, h.Host...)
+	}
+	if bytes.IndexByte(h.Host, ':') >= 0 {
+		dst = append(dst, '[')
+		dst = append(dst, h.Host...)
+		dst = append(dst, ']', ':')
+	} else {
+		dst = append(dst, h.Host...)
+		dst = append(dst, ':')
+	}
+	return strconv.AppendUint(dst, uint64(h.Port), 10)
+}
+
+// Copy copies the host as Append renders it into dst, as much of it as fits, and returns
+// the number of bytes copied, as the built-in copy does: for fixed-size storage, which an
+// append past its end would leave for a new allocation.
+func (h HostPort) Copy(dst []byte) int {
+	if !h.HasPort {
+		return copy(dst, h.Host)
+	}
+	// The rendering in three parts, so that a long host (from a hostile sender: an IP
+	// literal joined with a port fits in 64 bytes) needs no scratch memory of its length.
+	var tail [len("]:4294967295")]byte
+	n, port := 0, tail[:0]
+	if bytes.IndexByte(h.Host, ':') >= 0 {
+		n = copy(dst, "[")
+		port = append(port, ']')
+	}
+	n += copy(dst[n:], h.Host)
+	port = strconv.AppendUint(append(port, ':'), uint64(h.Port), 10)
+	return n + copy(dst[n:], port)
+}
+
+// IsZero reports whether no host was logged: Append would render nothing.
+func (h HostPort) IsZero() bool { return len(h.Host) == 0 && !h.HasPort }
 
 // ResponseFlags is Envoy's set of response flags (envoy.data.accesslog.v3.ResponseFlags) as
 // a bit set, bit i being the flag with field number i+1 in that message.

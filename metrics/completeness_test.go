@@ -61,7 +61,7 @@ func TestCompleteness(t *testing.T) {
 			refused := entries(3, "edge-0", checkoutCluster)
 			refused[0].Flags = als.FlagUpstreamConnectionFailure
 			refused[1].Flags = als.FlagUpstreamOverflow
-			refused[2].UpstreamHost = nil // a local reply, or no healthy host
+			refused[2].UpstreamHost = als.HostPort{} // a local reply, or no healthy host
 			s.ConsumeRecords(append(refused, entries(10, "edge-0", checkoutCluster)...))
 			send(t, f, message("", counterFamily(StatUpstreamRequests, checkoutCluster, 10),
 				counterFamily(StatPendingOverflows, checkoutCluster, 1)))

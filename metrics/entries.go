@@ -15,7 +15,7 @@ const notSentFlags = als.FlagUpstreamConnectionFailure | als.FlagUpstreamOverflo
 
 // sentUpstream reports whether Envoy counted r's request in upstream_rq_total.
 func sentUpstream(r *als.Record) bool {
-	return len(r.UpstreamHost) > 0 && r.Flags&notSentFlags == 0
+	return !r.UpstreamHost.IsZero() && r.Flags&notSentFlags == 0
 }
 
 // node is an Envoy node with a stats stream open: the entries the sink received from it

@@ -132,7 +132,7 @@ func send(t testing.TB, f *feed, m *metricsv3.StreamMetricsMessage) [numReasons]
 // entry is an access-log record of a request that Envoy sent upstream to cluster.
 func entry(node, cluster string) als.Record {
 	return als.Record{Node: []byte(node), RouteName: []byte("shop/x"), UpstreamCluster: []byte(cluster),
-		UpstreamHost: []byte("127.0.0.1:9000"), Status: 200}
+		UpstreamHost: als.HostPort{Host: []byte("127.0.0.1"), Port: 9000, HasPort: true}, Status: 200}
 }
 
 func entries(n int, node, cluster string) []als.Record {

@@ -217,7 +217,7 @@ func (br *badRoute) keep(r *als.Record, unavailable bool, slower time.Duration) 
 	}
 	s.nMethod = uint8(copy(s.method[:], r.Method))
 	s.nPath = uint8(copy(s.path[:], path))
-	s.nUpstream = uint8(copy(s.upstream[:], r.UpstreamHost))
+	s.nUpstream = uint8(r.UpstreamHost.Copy(s.upstream[:]))
 	s.nReqID = uint8(copy(s.reqID[:], r.RequestID))
 }
 

@@ -32,7 +32,7 @@ var t0 = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 func record(route string, status uint32, flags als.ResponseFlags, d time.Duration, id string) als.Record {
 	return als.Record{RouteName: []byte(route), Status: status, Flags: flags, Duration: d,
 		Start: t0, Method: []byte("POST"), Path: []byte("/checkout/pay?card=4111111111111111"),
-		UpstreamHost: []byte("10.0.0.7:8080"), RequestID: []byte(id),
+		UpstreamHost: als.HostPort{Host: []byte("10.0.0.7"), Port: 8080, HasPort: true}, RequestID: []byte(id),
 		TraceID: [16]byte{0x4b, 0xf9, 15: 0x36}, HasTrace: true, Sampled: true}
 }
 
@@ -87,15 +87,18 @@ func TestBadRequestLogCopiesWhatItKeeps(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	r := record("shop/checkout", 503, 0, 0, long)
 	r.Path = []byte("/" + long)
+	r.UpstreamHost = als.HostPort{Host: []byte("::" + long), Port: 8080, HasPort: true} // rendered "[::xxx…]:8080"
 	batch := []als.Record{r}
 	l.ConsumeRecords(batch)
 	for i := range batch[0].RequestID { // the receiver reuses its buffers once the call returns
 		batch[0].RequestID[i] = '!'
 		batch[0].Method[i%len(batch[0].Method)] = '!'
+		batch[0].UpstreamHost.Host[i] = '!'
 	}
 	got := l.RecentBad("shop/checkout", 1)[0]
-	if got.RequestID != long[:maxRequestID] || got.Method != "POST" || got.Path != "/"+long[:maxPath-1] {
-		t.Errorf("kept %q %q %q: not a capped copy", got.Method, got.Path, got.RequestID)
+	if got.RequestID != long[:maxRequestID] || got.Method != "POST" || got.Path != "/"+long[:maxPath-1] ||
+		got.Upstream != "[::"+long[:maxUpstream-3] {
+		t.Errorf("kept %q %q %q %q: not a capped copy", got.Method, got.Path, got.RequestID, got.Upstream)
 	}
 }
 

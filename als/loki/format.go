@@ -158,7 +158,7 @@ func appendLine(b []byte, r *als.Record, redactQuery bool) []byte {
 	b = append(b, `,"upstream_cluster":`...)
 	b = appendBytes(b, r.UpstreamCluster)
 	b = append(b, `,"upstream_host":`...)
-	b = appendBytes(b, r.UpstreamHost)
+	b = appendHost(b, r.UpstreamHost)
 	b = append(b, `,"request_id":`...)
 	b = appendBytes(b, r.RequestID)
 	if r.HasTrace {
@@ -230,6 +230,19 @@ func appendBytes(b, s []byte) []byte {
 		i += n
 	}
 	return append(b, '"')
+}
+
+// appendHost appends h as a JSON string. It is rendered past the line's end, then escaped
+// from there into its place (a host is bytes from the wire, as any field): the rendering
+// stays HostPort's, and needs no memory but the line's.
+func appendHost(b []byte, h als.HostPort) []byte {
+	at := len(b)
+	b = h.Append(b)
+	n := len(b) - at
+	// appendBytes writes past b[at+n:], so it never overwrites what it reads, even when it
+	// does not move b.
+	b = appendBytes(b, b[at:])
+	return append(b[:at], b[at+n:]...)
 }
 
 // appendString is appendBytes for a string (labels; not on the per-record path).

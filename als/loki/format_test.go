@@ -25,7 +25,7 @@ func testRecord() als.Record {
 		NodeCluster:     []byte("edge"),
 		RouteName:       []byte("shop/checkout"),
 		UpstreamCluster: []byte("shop_checkout_8080"),
-		UpstreamHost:    []byte("10.0.0.7:8080"),
+		UpstreamHost:    als.HostPort{Host: []byte("10.0.0.7"), Port: 8080, HasPort: true},
 		Method:          []byte("POST"),
 		Authority:       []byte("shop.example.com"),
 		Path:            []byte("/checkout/pay?card=4111111111111111&authorization=Bearer%20x"),
@@ -87,6 +87,32 @@ func TestLine(t *testing.T) {
 			edit: func(r *als.Record) { r.Path = []byte("/a\"b\\c\n\x01\xff€") },
 			want: `{"method":"POST","path":"/a\"b\\c\u000a\u0001\ufffd€"` + rest,
 		},
+		{
+			name: "an IPv6 upstream host is in brackets",
+			edit: func(r *als.Record) {
+				r.UpstreamHost = als.HostPort{Host: []byte("2001:db8::7"), Port: 443, HasPort: true}
+			},
+			want: `{"method":"POST","path":"/checkout/pay?card=4111111111111111&authorization=Bearer%20x"` +
+				strings.Replace(rest, `"10.0.0.7:8080"`, `"[2001:db8::7]:443"`, 1),
+		},
+		{
+			name: "a host already joined, as OTLP logs it, is exported as it is",
+			edit: func(r *als.Record) { r.UpstreamHost = als.HostPort{Host: []byte("10.1.2.3:9000")} },
+			want: `{"method":"POST","path":"/checkout/pay?card=4111111111111111&authorization=Bearer%20x"` +
+				strings.Replace(rest, `"10.0.0.7:8080"`, `"10.1.2.3:9000"`, 1),
+		},
+		{
+			name: "quotes and control bytes in an upstream host stay valid JSON",
+			edit: func(r *als.Record) { r.UpstreamHost = als.HostPort{Host: []byte("a\"b:\n"), Port: 1, HasPort: true} },
+			want: `{"method":"POST","path":"/checkout/pay?card=4111111111111111&authorization=Bearer%20x"` +
+				strings.Replace(rest, `"10.0.0.7:8080"`, `"[a\"b:\u000a]:1"`, 1),
+		},
+		{
+			name: "a request without an upstream host has an empty one",
+			edit: func(r *als.Record) { r.UpstreamHost = als.HostPort{} },
+			want: `{"method":"POST","path":"/checkout/pay?card=4111111111111111&authorization=Bearer%20x"` +
+				strings.Replace(rest, `"10.0.0.7:8080"`, `""`, 1),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +123,11 @@ func TestLine(t *testing.T) {
 			got := string(appendLine(nil, &r, tt.redact))
 			if got != tt.want {
 				t.Errorf("line\n got %s\nwant %s", got, tt.want)
+			}
+			// After other lines in a buffer with room, where the host is escaped in place.
+			roomy := append(make([]byte, 0, 4096), "before\n"...)
+			if after := string(appendLine(roomy, &r, tt.redact)); after != "before\n"+tt.want {
+				t.Errorf("line after another in a roomy buffer\n got %s\nwant %s", after, "before\n"+tt.want)
 			}
 			if !json.Valid([]byte(got)) {
 				t.Errorf("line is not valid JSON: %s", got)

@@ -173,7 +173,7 @@ func (d *decoder) attribute(buf []byte, s *recordState) error {
 	case keyUserAgent:
 		rec.UserAgent = d.keep(v)
 	case keyUpstreamHost:
-		rec.UpstreamHost = d.keep(v)
+		rec.UpstreamHost = als.HostPort{Host: d.keep(v)} // already "ip:port"
 	case keyUpstreamCluster:
 		rec.UpstreamCluster = d.keep(v)
 	case keyDurationMS:

@@ -84,7 +84,7 @@ func (b *Batch) pdataFill(rec *als.Record, lr plog.LogRecord, maxValue int, x *e
 		case keyUserAgent:
 			rec.UserAgent = b.pdataKeep(v, maxValue, x)
 		case keyUpstreamHost:
-			rec.UpstreamHost = b.pdataKeep(v, maxValue, x)
+			rec.UpstreamHost = als.HostPort{Host: b.pdataKeep(v, maxValue, x)}
 		case keyUpstreamCluster:
 			rec.UpstreamCluster = b.pdataKeep(v, maxValue, x)
 		case keyResponseFlags:

@@ -78,7 +78,7 @@ func TestLogRecordsMapToTheRequestRecordsOfTheirALSEntries(t *testing.T) {
 			r.Status, r.Flags = 503, als.FlagUpstreamConnectionFailure|als.FlagUpstreamRetryLimitExceeded
 			r.Duration = 250123456 * time.Nanosecond
 			r.Method, r.Authority, r.Path, r.UserAgent = []byte("POST"), []byte("shop.example.com"), []byte("/cart/checkout?x=1"), []byte("curl/8")
-			r.UpstreamHost, r.UpstreamCluster = []byte("10.1.2.3:8080"), []byte("shop/checkout-v1")
+			r.UpstreamHost, r.UpstreamCluster = als.HostPort{Host: []byte("10.1.2.3:8080")}, []byte("shop/checkout-v1")
 			r.BytesReceived, r.BytesSent = 123, 4567
 			r.TraceID, r.SpanID, r.Sampled, r.HasTrace = testTraceID, testSpanID, true, true
 		})},
@@ -206,7 +206,7 @@ func TestARecordTheSimulatorRendersMapsToItsEntrysFields(t *testing.T) {
 		t.Fatalf("%d records, %+v", len(b.Records), x)
 	}
 	w := want(func(r *als.Record) {
-		r.RouteName, r.UpstreamCluster, r.UpstreamHost = []byte("shop/checkout"), []byte("shop/checkout-v1"), []byte("10.1.2.3:8080")
+		r.RouteName, r.UpstreamCluster, r.UpstreamHost = []byte("shop/checkout"), []byte("shop/checkout-v1"), als.HostPort{Host: []byte("10.1.2.3:8080")}
 		r.Method, r.Authority, r.Path, r.UserAgent = []byte("GET"), []byte("shop.example.com"), []byte("/cart"), []byte("sim")
 		r.RequestID, r.Status, r.Flags, r.Duration = []byte(testRequestID), 504, als.FlagUpstreamRequestTimeout, 1234567
 		r.BytesReceived, r.BytesSent = 10, 20
