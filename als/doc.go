@@ -17,15 +17,21 @@
 //
 // # Getting the bytes from gRPC
 //
-// gRPC-Go gives a handler messages only through a codec. ForceServerCodecV2 would change the
-// codec for every service on the server, and a codec chosen by content-subtype needs the
-// client to ask for it, which Envoy does not (it sends application/grpc). Instead, the
-// receiver calls stream.RecvMsg with a rawMessage: a proto.Message whose fast-path
-// Unmarshal (protoiface.Methods) keeps the bytes. The default codec calls proto.Unmarshal,
-// which calls that. The server, its codec and the generated registration stay as they are.
-// The cost is one copy of each message, since the codec frees its buffer when Unmarshal
-// returns: BenchmarkReceive measures the path through the codec, against
-// BenchmarkReceiveProto for stream.Recv.
+// gRPC-Go gives a handler messages only through a codec. A codec chosen by content-subtype
+// needs the client to ask for it, which Envoy does not (it sends application/grpc). So the
+// receiver calls stream.RecvMsg with a message that works under either of two codecs:
+//
+//   - gRPC's default: message embeds a rawpb.Message, a proto.Message whose fast-path
+//     Unmarshal (protoiface.Methods) keeps the bytes. The default codec calls
+//     proto.Unmarshal, which calls that. The server and the generated registration stay as
+//     they are; the cost is one copy of each message, since the codec frees its buffer
+//     when Unmarshal returns (BenchmarkReceive measures it, against BenchmarkReceiveProto
+//     for stream.Recv).
+//   - rawpb.Codec, which the sink's server forces (grpc.ForceServerCodecV2; it hands every
+//     other message to the default): message takes a reference to gRPC's receive buffers,
+//     one per HTTP/2 frame, and Decoder.DecodeSegments decodes the entries where they lie,
+//     copying only an entry that straddles two frames. The buffers go back to gRPC when
+//     the batch is released, after the Consumer has seen it.
 //
 // # Hand-off
 //

@@ -62,7 +62,7 @@ var _ accesslogv3.AccessLogServiceServer = (*Receiver)(nil)
 
 // batch is a message as received and its decoding; the unit of hand-off and reuse.
 type batch struct {
-	raw  rawMessage
+	raw  message
 	cost int64 // what it counts against QueueBytes while queued
 	Batch
 }
@@ -117,7 +117,7 @@ func (r *Receiver) StreamAccessLogs(stream accesslogv3.AccessLogService_StreamAc
 	s := envoyStream{r: r, dec: NewDecoder(r.cfg.limits())}
 	for {
 		b := r.batches.Get().(*batch)
-		// RecvMsg, not Recv: see rawMessage.
+		// RecvMsg, not Recv: see message.
 		if err := stream.RecvMsg(&b.raw); err != nil {
 			r.release(b)
 			if errors.Is(err, io.EOF) {
@@ -141,7 +141,7 @@ type envoyStream struct {
 // receive decodes one message and hands it on. An error ends the stream.
 func (s *envoyStream) receive(b *batch) error {
 	r := s.r
-	if err := s.dec.Decode(b.raw.Buf, &b.Batch); err != nil {
+	if err := b.raw.decode(s.dec, &b.Batch); err != nil {
 		r.tel.messages.Inc()
 		r.tel.malformed.Inc()
 		r.release(b)
@@ -163,7 +163,7 @@ func (s *envoyStream) receive(b *batch) error {
 
 // enqueue hands b to the workers without waiting: if they are behind, b is dropped.
 func (r *Receiver) enqueue(b *batch) error {
-	b.cost = int64(len(b.raw.Buf)) + int64(len(b.Records))*recordBytes
+	b.cost = int64(b.raw.size()) + int64(len(b.Records))*recordBytes
 	switch r.queue.Offer(b, b.cost) {
 	case handoff.Queued:
 		return nil
@@ -187,6 +187,7 @@ func (r *Receiver) running() bool { return r.queue.Running() }
 
 // release returns b to the pool, unless one large message made it too big to keep.
 func (r *Receiver) release(b *batch) {
+	b.raw.release()
 	if cap(b.raw.Buf) > retainMessageBytes || cap(b.Records) > retainRecords {
 		return
 	}

@@ -45,13 +45,13 @@ func (c *collector) got() []Record {
 }
 
 // serve runs r on a real gRPC server on a loopback port and returns a generated client.
-func serve(t *testing.T, r *Receiver) accesslogv3.AccessLogServiceClient {
+func serve(t *testing.T, r *Receiver, opts ...grpc.ServerOption) accesslogv3.AccessLogServiceClient {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	accesslogv3.RegisterAccessLogServiceServer(srv, r)
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)

@@ -10,7 +10,9 @@ import (
 )
 
 // WireReader is a message that takes its wire bytes from gRPC's receive buffers itself,
-// under Codec. It copies what it keeps: the buffers are reused once ReadWire returns.
+// under Codec. It copies what it keeps, or takes its own reference to data (data.Ref) and
+// frees it when it is done, as encoding.CodecV2 requires: gRPC frees data once ReadWire
+// returns.
 type WireReader interface {
 	ReadWire(data mem.BufferSlice) error
 }
@@ -21,8 +23,8 @@ var (
 )
 
 // Codec returns a gRPC codec for a server whose receivers keep messages as their bytes. A
-// WireReader reads its message straight from gRPC's receive buffers, one copy into memory
-// it reuses; every other message goes to delegate: the codec registered for "proto" when
+// WireReader reads its message straight from gRPC's receive buffers (Message copies it
+// once into memory it reuses; the access-log receiver's message holds the buffers); every other message goes to delegate: the codec registered for "proto" when
 // nil, which is pdata's wrapper of gRPC's own once pdata is linked in. A server takes it
 // with grpc.ForceServerCodecV2.
 //
