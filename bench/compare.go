@@ -36,8 +36,12 @@ type Config struct {
 	// sink sheds what it cannot take, and counts it).
 	BelowSaturation float64
 	MarkerEvery     time.Duration
-	Sample          func(side string, elapsed time.Duration, rss int64, drops uint64)
-	SampleEvery     time.Duration
+	// Rounds runs every side this many times, in turn (edgetel, the peer, edgetel, ...),
+	// so that a shared machine's slow minutes fall on every side alike; the ratios are
+	// then taken within each round and their median reported. 0 is 1.
+	Rounds      int
+	Sample      func(side string, elapsed time.Duration, rss int64, drops uint64)
+	SampleEvery time.Duration
 }
 
 // ExampleEdge is the model of the embedded example policies, which `edgetel sink` runs
@@ -69,26 +73,40 @@ func Compare(ctx context.Context, cfg Config) ([]Result, error) {
 		sides = append(sides, PeerSide(cfg, edge))
 	}
 	var out []Result
-	for _, s := range sides {
-		r := run
-		if s.Name == PeerName && cfg.PeerStreams > 0 {
-			r.Streams = cfg.PeerStreams
+	for round := 1; round <= max(cfg.Rounds, 1); round++ {
+		for _, s := range sides {
+			res, err := measureSide(ctx, cfg, run, s)
+			for i := range res {
+				res[i].Round = round
+			}
+			out = append(out, res...)
+			if err != nil {
+				return out, err
+			}
 		}
-		if cfg.Sample != nil {
-			r.Sample = func(el time.Duration, rss int64, drops uint64) { cfg.Sample(s.Name, el, rss, drops) }
-		}
-		res, err := Measure(ctx, s, r)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return out, nil
+}
+
+// measureSide measures one side, and again below saturation if it dropped at the maximum.
+func measureSide(ctx context.Context, cfg Config, r Run, s Side) ([]Result, error) {
+	if s.Name == PeerName && cfg.PeerStreams > 0 {
+		r.Streams = cfg.PeerStreams
+	}
+	if cfg.Sample != nil {
+		r.Sample = func(el time.Duration, rss int64, drops uint64) { cfg.Sample(s.Name, el, rss, drops) }
+	}
+	res, err := Measure(ctx, s, r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	out := []Result{res}
+	if r.Rate == 0 && res.Drops > 0 && cfg.BelowSaturation > 0 && s.Name != PeerName {
+		r.Rate = cfg.BelowSaturation * res.EntriesPerSecond()
+		if res, err = Measure(ctx, s, r); err != nil {
+			return out, fmt.Errorf("%s at %.0f entries/s: %w", s.Name, r.Rate, err)
 		}
 		out = append(out, res)
-		if r.Rate == 0 && res.Drops > 0 && cfg.BelowSaturation > 0 && s.Name != PeerName {
-			r.Rate = cfg.BelowSaturation * res.EntriesPerSecond()
-			if res, err = Measure(ctx, s, r); err != nil {
-				return out, fmt.Errorf("%s at %.0f entries/s: %w", s.Name, r.Rate, err)
-			}
-			out = append(out, res)
-		}
 	}
 	return out, nil
 }

@@ -39,6 +39,7 @@ type Run struct {
 // Result is what one side did with a run.
 type Result struct {
 	Side, Protocol string
+	Round          int // of Config.Rounds, from 1
 	Streams        int
 	Rate           float64       // offered entries/s; 0: as fast as the side took them
 	Entries        uint64        // accepted by the transport, markers included

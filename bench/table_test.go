@@ -90,3 +90,39 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestRatiosAreTakenWithinARoundAndTheirMedianReported(t *testing.T) {
+	// side, round, entries counted over 10 s, CPU seconds, peak RSS MiB
+	result := func(side string, round int, counted uint64, cpu float64, rss int64) Result {
+		return Result{Side: side, Round: round, Counted: counted, Elapsed: 10 * time.Second,
+			CPU: time.Duration(cpu * float64(time.Second)), PeakRSS: rss << 20}
+	}
+	const als = "edgetel (ALS)"
+	results := []Result{
+		// Round 2 ran on a slow machine: both sides at half speed, the same ratio.
+		result(als, 1, 15_000_000, 10, 100), result(PeerName, 1, 1_000_000, 10, 40),
+		result(als, 2, 7_500_000, 10, 100), result(PeerName, 2, 500_000, 10, 40),
+		result(als, 3, 12_000_000, 10, 120), result(PeerName, 3, 1_000_000, 10, 40),
+	}
+	got := Ratios(results)
+	want := []float64{15, 15, 12}
+	if len(got) != len(want) {
+		t.Fatalf("%d ratios, want %d: %+v", len(got), len(want), got)
+	}
+	for i, q := range got {
+		if math.Abs(q.Throughput-want[i]) > 1e-9 || math.Abs(q.PeerCPU-want[i]) > 1e-9 || q.Round != i+1 {
+			t.Errorf("round %d: throughput %v×, peer CPU %v×; want %v× both", i+1, q.Throughput, q.PeerCPU, want[i])
+		}
+	}
+	med := MedianRatios(got)
+	if len(med) != 1 || med[0].Throughput != 15 || med[0].RSS != 2.5 {
+		t.Errorf("medians = %+v; want one, throughput 15×, RSS 2.5×", med)
+	}
+	var b strings.Builder
+	WriteTable(&b, results)
+	for _, line := range []string{"edgetel (ALS), round 2", "**edgetel (ALS), max, median of 3 rounds** | 15.0×"} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("table lacks %q:\n%s", line, b.String())
+		}
+	}
+}

@@ -26,7 +26,7 @@ func main() {
 
 type flags struct {
 	mode, edgetel, peer, dir, xdsBench, protocols string
-	core, streams, peerStreams, corpus            int
+	core, streams, peerStreams, corpus, rounds    int
 	rate, below                                   float64
 	duration, markerEvery, sampleEvery            time.Duration
 	maxEntries                                    uint64
@@ -47,6 +47,7 @@ func parseFlags() flags {
 	flag.Float64Var(&f.rate, "rate", 0, "entries/s across the streams; 0: as fast as the side takes them")
 	flag.Float64Var(&f.below, "below-saturation", 0.85, "rerun a side that dropped at the maximum rate at this fraction of what it counted; 0: no rerun")
 	flag.DurationVar(&f.duration, "duration", 20*time.Second, "load time per side")
+	flag.IntVar(&f.rounds, "rounds", 1, "times every side runs, in turn; the ratios' medians are reported")
 	flag.Uint64Var(&f.maxEntries, "max-entries", 200_000_000, "entries per side at most")
 	flag.DurationVar(&f.markerEvery, "marker-every", 500*time.Millisecond, "pause between latency markers")
 	flag.DurationVar(&f.sampleEvery, "sample-every", 10*time.Second, "RSS sampling period of the soak")
@@ -68,15 +69,15 @@ func run() error {
 	cfg := bench.Config{EdgetelBin: abs(f.edgetel), PeerBin: f.peer, Core: f.core, Dir: f.dir,
 		Streams: f.streams, PeerStreams: f.peerStreams, Rate: f.rate, Duration: f.duration,
 		MaxEntries: f.maxEntries, Protocols: strings.Split(f.protocols, ","), CorpusSize: f.corpus,
-		MarkerEvery: f.markerEvery, BelowSaturation: f.below}
+		MarkerEvery: f.markerEvery, BelowSaturation: f.below, Rounds: f.rounds}
 	if f.mode == "soak" {
 		return soak(ctx, cfg, f)
 	}
 	if f.mode != "compare" {
 		return fmt.Errorf("-mode %q: want compare or soak", f.mode)
 	}
-	fmt.Printf("edgetel-bench: %s per side, %d streams, core %d, %s; logs in %s\n\n",
-		f.duration, f.streams, f.core, bench.Machine(), f.dir)
+	fmt.Printf("edgetel-bench: %s per side, %d round(s), %d streams, core %d, %s; logs in %s\n\n",
+		f.duration, f.rounds, f.streams, f.core, bench.Machine(), f.dir)
 	results, err := bench.Compare(ctx, cfg)
 	bench.WriteTable(os.Stdout, results)
 	bench.WriteDiffs(os.Stdout, results)
