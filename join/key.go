@@ -3,6 +3,8 @@ package join
 import (
 	"encoding/hex"
 	"hash/maphash"
+
+	"github.com/edgetel/edgetel/internal/hexid"
 )
 
 // RequestID is a request ID as the join keys it: the 16 bytes of a UUID, which is what
@@ -83,7 +85,7 @@ func parseUUID[T string | []byte](s T) (id RequestID, ok bool) {
 	}
 	var bad byte
 	d := func(a, b byte) byte {
-		hi, lo := hexValue[a], hexValue[b]
+		hi, lo := hexid.AnyCase[a], hexid.AnyCase[b]
 		bad |= hi | lo
 		return hi<<4 | lo
 	}
@@ -97,17 +99,3 @@ func parseUUID[T string | []byte](s T) (id RequestID, ok bool) {
 	}
 	return id, true
 }
-
-// hexValue maps a hex digit of either case to its value, any other byte to 0xff.
-var hexValue = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i, c := range "0123456789abcdef" {
-		t[c] = byte(i)
-	}
-	for i, c := range "ABCDEF" {
-		t[c] = byte(10 + i)
-	}
-	return t
-}()
