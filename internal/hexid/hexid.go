@@ -1,6 +1,5 @@
-// Package hexid decodes the hex IDs on the sink's hot paths (trace context, request IDs) with
-// a table lookup per digit and one test per ID rather than one per digit: every access-log
-// record carries 50 to 82 of them.
+// Package hexid decodes the hex IDs on the sink's hot paths (trace context, request IDs)
+// with a table lookup per digit: every access-log record carries 50 to 82 of them.
 package hexid
 
 // notDigit marks a byte that is not a digit in a table; any value above 0xf would do.
@@ -28,13 +27,16 @@ func table(digits, upper string) (t [256]byte) {
 
 // DecodeLower decodes the lower-case hex src into dst, len(src) == 2*len(dst), and reports
 // whether every byte of src was a lower-case hex digit. dst holds garbage when it was not.
+// (Testing each digit is faster here than one test per ID: the branch is always predicted,
+// and it keeps the digits' loads independent.)
 func DecodeLower(dst, src []byte) bool {
 	src = src[:2*len(dst)] // one bounds check for the loop
-	var bad byte
 	for i := range dst {
 		hi, lo := Lower[src[2*i]], Lower[src[2*i+1]]
-		bad |= hi | lo
+		if hi|lo > 0xf {
+			return false
+		}
 		dst[i] = hi<<4 | lo
 	}
-	return bad <= 0xf
+	return true
 }
