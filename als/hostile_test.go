@@ -68,6 +68,10 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 			if node, _, _ := d.Identity(); string(node) != "edge-1" {
 				t.Errorf("a rejected message changed the stream's node to %q", node)
 			}
+			// In gRPC's receive buffers, cut anywhere, it fails the same way.
+			for k := range len(tc.wire) + 1 {
+				sameDecoding(t, []byte(tc.wire), [][]byte{[]byte(tc.wire[:k]), []byte(tc.wire[k:])}, DefaultLimits())
+			}
 		})
 	}
 }
@@ -99,6 +103,9 @@ func TestDecodeAcceptsOddButValid(t *testing.T) {
 			if b := decodeOne(t, tc.wire, DefaultLimits()); len(b.Records) != tc.records {
 				t.Errorf("got %d records, want %d", len(b.Records), tc.records)
 			}
+			for k := range len(tc.wire) + 1 { // in gRPC's receive buffers, cut anywhere
+				sameDecoding(t, tc.wire, [][]byte{tc.wire[:k], tc.wire[k:]}, DefaultLimits())
+			}
 		})
 	}
 }
@@ -124,6 +131,9 @@ func TestDecodeLimits(t *testing.T) {
 		if len(b.Records) != 3 || b.Dropped != 7 {
 			t.Errorf("got %d records and %d dropped, want 3 and 7", len(b.Records), b.Dropped)
 		}
+		for k := range len(wire) + 1 {
+			sameDecoding(t, wire, [][]byte{wire[:k], wire[k:]}, Limits{MaxEntries: 3})
+		}
 	})
 	t.Run("two million empty entries in 4 MiB cost no more than the limit", func(t *testing.T) {
 		wire := httpLogsWire(slices.Repeat([][]byte{nil}, 2<<20)...)
@@ -131,6 +141,7 @@ func TestDecodeLimits(t *testing.T) {
 		if len(b.Records) != DefaultMaxEntries || cap(b.Records) > 2*DefaultMaxEntries || b.Dropped != 2<<20-DefaultMaxEntries {
 			t.Errorf("got %d records (cap %d), %d dropped", len(b.Records), cap(b.Records), b.Dropped)
 		}
+		sameDecoding(t, wire, cut(wire, 0x0001_3fff_4000_ffff), DefaultLimits())
 	})
 	t.Run("huge values are cut to MaxValueBytes and counted", func(t *testing.T) {
 		e := realisticEntry(0)
