@@ -82,7 +82,7 @@ func (j *Join) addSpan(s *tracing.Span, now int64) {
 // offer matches e with a pending partner, or makes it wait. A pending entry of the same
 // side and request ID goes alone as a duplicate: the newer one waits, with a full window.
 func (j *Join) offer(e *entry, now int64) {
-	h := j.tbl.home(&e.key)
+	h := j.tbl.hash(&e.key)
 	if idx, ok := j.tbl.find(&e.key, h); ok {
 		p := &j.tbl.entries[idx]
 		if p.meta.side() != e.meta.side() {

@@ -61,10 +61,13 @@ func (m meta) withStatus(status uint32) meta {
 // table is the join's pending entries: a slab of entries allocated once, a list of them
 // oldest first (the next to expire or be evicted), and an open-addressing index by key
 // (linear probing, load at most one half, deletion by backward shift: no tombstones).
+// A slot keeps its entry's hash beside the entry's index: a probe reads the entry, a cache
+// miss in a slab of megabytes, only when the hashes agree, and a deletion finds where the
+// entries after it belong without reading them.
 // It is not safe for concurrent use.
 type table struct {
 	entries []entry
-	slots   []uint32 // index+1 of the entry whose key hashes here, 0 when empty
+	slots   []uint64 // hash<<32 | index+1 of the entry whose key hashes here; 0 when empty
 	mask    uint32
 	seed    maphash.Seed
 
@@ -78,7 +81,7 @@ func newTable(capacity int) *table {
 	slots := 1 << bits.Len(uint(2*capacity-1)) // a power of two, at least twice capacity
 	t := &table{
 		entries: make([]entry, capacity),
-		slots:   make([]uint32, slots),
+		slots:   make([]uint64, slots),
 		mask:    uint32(slots - 1),
 		seed:    maphash.MakeSeed(),
 	}
@@ -92,21 +95,22 @@ func newTable(capacity int) *table {
 
 func (t *table) full() bool { return t.n == len(t.entries) }
 
-func (t *table) home(k *RequestID) uint32 {
-	return uint32(maphash.Comparable(t.seed, *k)) & t.mask
-}
+// hash is k's hash; its low bits are k's home slot.
+func (t *table) hash(k *RequestID) uint32 { return uint32(maphash.Comparable(t.seed, *k)) }
 
-// find returns the index of the entry with key k, whose home slot is h.
+// find returns the index of the entry with key k, whose hash is h.
 func (t *table) find(k *RequestID, h uint32) (uint32, bool) {
-	for i := h; t.slots[i] != 0; i = (i + 1) & t.mask {
-		if e := t.slots[i] - 1; t.entries[e].key == *k {
-			return e, true
+	for i := h & t.mask; t.slots[i] != 0; i = (i + 1) & t.mask {
+		if s := t.slots[i]; uint32(s>>32) == h {
+			if e := uint32(s) - 1; t.entries[e].key == *k {
+				return e, true
+			}
 		}
 	}
 	return 0, false
 }
 
-// insert stores a copy of e, whose key's home slot is h, as the newest entry. The table
+// insert stores a copy of e, whose key's hash is h, as the newest entry. The table
 // must not be full and must not hold e's key.
 func (t *table) insert(e *entry, h uint32) {
 	idx := t.free - 1
@@ -120,11 +124,11 @@ func (t *table) insert(e *entry, h uint32) {
 		t.head = idx + 1
 	}
 	t.tail = idx + 1
-	i := h
+	i := h & t.mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i] = idx + 1
+	t.slots[i] = uint64(h)<<32 | uint64(idx+1)
 	t.n++
 	t.bySide[e.meta.side()]++
 }
@@ -155,12 +159,12 @@ func (t *table) remove(idx uint32) {
 // unindex deletes idx's slot and shifts back the entries after it in its probe run that
 // may move, so that every run stays unbroken.
 func (t *table) unindex(idx uint32) {
-	i := t.home(&t.entries[idx].key)
-	for t.slots[i] != idx+1 {
+	i := t.hash(&t.entries[idx].key) & t.mask
+	for uint32(t.slots[i]) != idx+1 {
 		i = (i + 1) & t.mask
 	}
 	for j := (i + 1) & t.mask; t.slots[j] != 0; j = (j + 1) & t.mask {
-		h := t.home(&t.entries[t.slots[j]-1].key)
+		h := uint32(t.slots[j]>>32) & t.mask
 		// The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
 		if (j-h)&t.mask >= (j-i)&t.mask {
 			t.slots[i] = t.slots[j]

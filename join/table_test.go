@@ -27,7 +27,7 @@ func TestTheTableAgreesWithAMapAndAList(t *testing.T) {
 	}
 	for op := range 20000 {
 		k := keys[rng.IntN(len(keys))]
-		idx, found := tbl.find(&k, tbl.home(&k))
+		idx, found := tbl.find(&k, tbl.hash(&k))
 		if at := slices.Index(order, k); found != (at >= 0) {
 			t.Fatalf("op %d: find(%x) = %v, the model says %v", op, k[:2], found, at >= 0)
 		}
@@ -46,7 +46,7 @@ func TestTheTableAgreesWithAMapAndAList(t *testing.T) {
 			tbl.remove(old)
 			order = order[1:]
 		default:
-			tbl.insert(&entry{key: k, meta: meta(rng.IntN(2)) * metaSpan}, tbl.home(&k))
+			tbl.insert(&entry{key: k, meta: meta(rng.IntN(2)) * metaSpan}, tbl.hash(&k))
 			order = append(order, k)
 		}
 		checkTable(t, op, tbl, order)
@@ -68,7 +68,7 @@ func checkTable(t *testing.T, op int, tbl *table, order []RequestID) {
 		t.Fatalf("op %d: n %d by side %v, want %d by side %v", op, tbl.n, tbl.bySide, len(order), sides)
 	}
 	for _, k := range order {
-		if _, ok := tbl.find(&k, tbl.home(&k)); !ok {
+		if _, ok := tbl.find(&k, tbl.hash(&k)); !ok {
 			t.Fatalf("op %d: %x is pending but not found", op, k[:2])
 		}
 	}
