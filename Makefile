@@ -39,7 +39,7 @@ bench:
 ## bench-compare: the sink beside its OpenTelemetry Collector peer, same load, each alone on
 ## core 0 (the load generator on core 1), one table with the control plane's 10k-route
 ## figures (docs/performance.md). BENCH_FLAGS=-duration 5s for a quick look.
-BENCH_FLAGS ?= -duration 20s -streams 4 -rounds 3
+BENCH_FLAGS ?= -duration 20s -streams 4 -rounds 5
 .PHONY: bench-compare soak
 bench-compare: build
 	$(GO) build -o bin/edgetel-bench ./bench/cmd/edgetel-bench
