@@ -89,38 +89,37 @@ type HostPort struct {
 // the address contains ':', as IPv6 does), or Host alone without a port. It allocates only
 // when dst lacks the room.
 func (h HostPort) Append(dst []byte) []byte {
-	if !h.HasPort {
-		return append(dst, h.Host...)
-	}
-	if bytes.IndexByte(h.Host, ':') >= 0 {
-		dst = append(dst, '[')
-		dst = append(dst, h.Host...)
-		dst = append(dst, ']', ':')
-	} else {
-		dst = append(dst, h.Host...)
-		dst = append(dst, ':')
-	}
-	return strconv.AppendUint(dst, uint64(h.Port), 10)
+	var tail portTail
+	before, after := h.around(&tail)
+	return append(append(append(dst, before...), h.Host...), after...)
 }
 
 // Copy copies the host as Append renders it into dst, as much of it as fits, and returns
 // the number of bytes copied, as the built-in copy does: for fixed-size storage, which an
-// append past its end would leave for a new allocation.
+// append past its end would leave for a new allocation. A long host (from a hostile
+// sender: an IP literal joined with a port fits in 64 bytes) needs no scratch memory.
 func (h HostPort) Copy(dst []byte) int {
-	if !h.HasPort {
-		return copy(dst, h.Host)
-	}
-	// The rendering in three parts, so that a long host (from a hostile sender: an IP
-	// literal joined with a port fits in 64 bytes) needs no scratch memory of its length.
-	var tail [len("]:4294967295")]byte
-	n, port := 0, tail[:0]
-	if bytes.IndexByte(h.Host, ':') >= 0 {
-		n = copy(dst, "[")
-		port = append(port, ']')
-	}
+	var tail portTail
+	before, after := h.around(&tail)
+	n := copy(dst, before)
 	n += copy(dst[n:], h.Host)
-	port = strconv.AppendUint(append(port, ':'), uint64(h.Port), 10)
-	return n + copy(dst[n:], port)
+	return n + copy(dst[n:], after)
+}
+
+// portTail holds what follows the host in the longest rendering.
+type portTail [len("]:4294967295")]byte
+
+// around is the rendering's rule: what goes before Host and, written into tail, what goes
+// after it.
+func (h HostPort) around(tail *portTail) (before string, after []byte) {
+	if !h.HasPort {
+		return "", nil
+	}
+	after = tail[:0]
+	if bytes.IndexByte(h.Host, ':') >= 0 {
+		before, after = "[", append(after, ']')
+	}
+	return before, strconv.AppendUint(append(after, ':'), uint64(h.Port), 10)
 }
 
 // IsZero reports whether no host was logged: Append would render nothing.
