@@ -14,25 +14,34 @@ import (
 	"github.com/edgetel/edgetel/internal/rawpb"
 )
 
-// countingPool is gRPC's default buffer pool, counting the buffers it has lent.
+// countingPool is the sink's buffer pool, counting the buffers it has lent. It scribbles
+// over every buffer it lends, its whole capacity: rawpb.Pool does not clear them, and
+// nothing gRPC or the receiver reads may be what an earlier message left there.
 type countingPool struct {
 	mem.BufferPool
 	out atomic.Int64
 }
 
-func (p *countingPool) Get(n int) *[]byte { p.out.Add(1); return p.BufferPool.Get(n) }
-func (p *countingPool) Put(b *[]byte)     { p.out.Add(-1); p.BufferPool.Put(b) }
+func (p *countingPool) Get(n int) *[]byte {
+	p.out.Add(1)
+	b := p.BufferPool.Get(n)
+	for i := range (*b)[:cap(*b)] {
+		(*b)[:cap(*b)][i] = 0xa5
+	}
+	return b
+}
+func (p *countingPool) Put(b *[]byte) { p.out.Add(-1); p.BufferPool.Put(b) }
 
 // TestReceiverUnderTheRawCodecDecodesMessagesAcrossFrames runs the receiver as the sink does,
 // under rawpb.Codec, where it holds gRPC's receive buffers instead of copying them: messages
 // of one, two and many HTTP/2 frames, a malformed one and a tcp_logs one (decoded from a
-// copy) all arrive whole, and every buffer goes back to gRPC's pool.
+// copy) all arrive whole from buffers never cleared, and every buffer goes back to the pool.
 func TestReceiverUnderTheRawCodecDecodesMessagesAcrossFrames(t *testing.T) {
 	codec, err := rawpb.Codec(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := &countingPool{BufferPool: mem.DefaultBufferPool()}
+	pool := &countingPool{BufferPool: rawpb.NewPool()}
 	c := &collector{}
 	r := newStartedReceiver(t, ReceiverConfig{}, c)
 	client := serve(t, r, grpc.ForceServerCodecV2(codec), experimental.BufferPool(pool))

@@ -42,7 +42,9 @@ func newBenchJoin(b *testing.B, cfg Config) *Join {
 // BenchmarkJoin measures the join per request (ns/op and allocs/op are per request):
 //   - pair: a record, then its span a batch later, matched;
 //   - unsampled: a record of an untraced request, emitted alone at once;
-//   - evicting: a sampled record into a full table, which sends the oldest out.
+//   - evicting: a sampled record into a full table, which sends the oldest out;
+//   - evicting at the default size: the same into a table of DefaultMaxPending, megabytes
+//     whose look-ups miss the cache, as at the sink's full rate.
 func BenchmarkJoin(b *testing.B) {
 	recs, spans := benchInputs(1 << 14)
 	b.Run("pair", func(b *testing.B) {
@@ -71,6 +73,15 @@ func BenchmarkJoin(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i += 32 {
 			j.ConsumeRecords(recs[(i/32)%len(recs)])
+		}
+	})
+	b.Run("evicting at the default size", func(b *testing.B) {
+		many, _ := benchInputs(4 * DefaultMaxPending)
+		j := newBenchJoin(b, Config{QueueItems: 1 << 16})
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i += 32 {
+			j.ConsumeRecords(many[(i/32)%len(many)])
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/service/metrics/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/edgetel/edgetel/als"
@@ -197,6 +198,8 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	}
 	opts := append([]grpc.ServerOption{
 		grpc.ForceServerCodecV2(codec),
+		// Buffers by powers of two, lent uncleared: see rawpb.Pool.
+		experimental.BufferPool(rawpb.NewPool()),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		// Envoy keeps its streams open for good and pings them; let it, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -3,6 +3,7 @@ package slo
 import (
 	"encoding/hex"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -204,6 +205,83 @@ func TestExemplars(t *testing.T) {
 			for _, e := range h.Exemplars {
 				if e.Timestamp == nil || len(e.Label) != 1 || len(e.Label[0].GetValue()) != 32 {
 					t.Errorf("native exemplar %v: want a timestamp and a 32-digit trace_id", e)
+				}
+			}
+		})
+	}
+}
+
+// nativeIndexFrexp is nativeIndex as client_golang computes it: math.Frexp and a search
+// of the bounds within one power of two.
+func nativeIndexFrexp(d int64) (int, bool) {
+	v := float64(d) / 1e9
+	if v <= nativeZeroThreshold {
+		return 0, false
+	}
+	frac, exp := math.Frexp(v)
+	i := 0
+	for i < len(nativeBounds) && frac > nativeBounds[i] {
+		i++
+	}
+	return min((exp-1)*len(nativeBounds)+i, nativeMaxKey) - nativeMinKey, true
+}
+
+func TestNativeIndexPlacesEveryDurationAsFrexpDoes(t *testing.T) {
+	check := func(d int64) {
+		t.Helper()
+		gi, gok := nativeIndex(d)
+		wi, wok := nativeIndexFrexp(d)
+		if gi != wi || gok != wok {
+			t.Fatalf("nativeIndex(%d) = %d, %v; want %d, %v", d, gi, gok, wi, wok)
+		}
+	}
+	for _, d := range []int64{0, 1, 953, 954, 955, 1e3, 1e6, 1e9, 2e9, 4e9, 1 << 40, 1 << 62, math.MaxInt64} {
+		check(d)
+	}
+	// Every boundary, in every power of two from the zero threshold to the top, and the
+	// nanoseconds either side of it.
+	for k := nativeMinKey - 1; k <= nativeMaxKey+8; k++ {
+		edge := int64(math.Exp2(float64(k)/(1<<nativeSchema)) * 1e9)
+		for d := edge - 3; d <= edge+3; d++ {
+			check(max(d, 0))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		check(int64(math.Pow(10, 3+10*r.Float64())))
+	}
+}
+
+func TestObserveFindsTheClassicBucketAsASearchDoes(t *testing.T) {
+	r := sloRoute("a/b", 0, latency99)
+	sets := map[string][]int64{
+		"a route's bounds":                   specOf(&r).bounds,
+		"bounds on native bucket boundaries": {954, 1e9, 1 << 30, int64(math.Exp2(3.0/8) * 1e9), 1 << 50},
+		"bounds a nanosecond apart":          {1, 2, 3, 999, 1000, 1001, 300_000_000, 300_000_001},
+		"no bounds":                          {},
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for name, bounds := range sets {
+		t.Run(name, func(t *testing.T) {
+			h := newHistogram(bounds)
+			var ds []int64
+			for _, b := range bounds {
+				for d := b - 2; d <= b+2; d++ {
+					ds = append(ds, d)
+				}
+			}
+			for k := nativeMinKey - 1; k <= nativeMaxKey+1; k++ {
+				edge := int64(math.Exp2(float64(k)/(1<<nativeSchema)) * 1e9)
+				ds = append(ds, edge-1, edge, edge+1)
+			}
+			for range 200_000 {
+				ds = append(ds, int64(math.Pow(10, 12*rnd.Float64())))
+			}
+			for _, d := range append(ds, 0, math.MaxInt64) {
+				d = max(d, 0)
+				want, _ := slices.BinarySearch(bounds, d)
+				if got := h.observeNative(d); got != want {
+					t.Fatalf("observeNative(%d) = bucket %d, want %d (bounds %v)", d, got, want, bounds)
 				}
 			}
 		})
