@@ -411,6 +411,18 @@ func (e *entryDecoder) headerFast(buf []byte) error {
 // decode reads a Timestamp or Duration into t, merging as proto.Unmarshal does.
 func (t *protoTime) decode(buf []byte, e *entryDecoder, kind msgKind) error {
 	for len(buf) > 0 {
+		// A time's fields are a one-byte tag and a varint, nanos one of four or five bytes
+		// for most durations, which head leaves to its slow path: read them here.
+		if tag := uint32(buf[0]); tag == tagTimeSeconds || tag == tagTimeNanos {
+			if v, m := protowire.ConsumeVarint(buf[1:]); m > 0 {
+				if buf = buf[1+m:]; tag == tagTimeSeconds {
+					t.seconds = int64(v)
+				} else {
+					t.nanos = int32(v)
+				}
+				continue
+			}
+		}
 		tag, v, n := head(buf)
 		switch tag {
 		case tagTimeSeconds:
