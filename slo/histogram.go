@@ -127,31 +127,42 @@ func (h *histogram) observeNative(d int64) int {
 // straddles marks a native bucket with a classic bound within it.
 const straddles = math.MaxUint8
 
-// classicOfNative returns histogram.classic for bounds. A native bucket's durations lie
-// within a range of nanoseconds a little wider than its bounds in seconds (the bucket is
-// decided in floating point); when both ends of that range fall in one classic bucket,
-// so do all of them. With more bounds than uint8 can number, every bucket straddles.
+// classicOfNative returns histogram.classic for bounds, in one pass over both: a native
+// bucket's classic bucket is that of both ends of its range (see nativeRanges) when they
+// agree. With more bounds than uint8 can number, every bucket straddles.
 func classicOfNative(bounds []int64) []uint8 {
-	out := make([]uint8, 1+nativeBuckets)
-	classic := func(d int64) int { b, _ := slices.BinarySearch(bounds, d); return b }
-	for i := range out {
-		// Bucket i (after the zero bucket, which covers 0 to the threshold) covers
-		// (2^((k-1)/8), 2^(k/8)] s with k = i-1+nativeMinKey; the top one, all above.
-		lo, hi := int64(0), int64(math.Ceil(nativeZeroThreshold*1e9))+2
-		if k := i - 1 + nativeMinKey; i > 0 {
-			lo = int64(math.Exp2(float64(k-1)/(1<<nativeSchema))*1e9) - 2
-			hi = int64(math.Exp2(float64(k)/(1<<nativeSchema))*1e9) + 2
-			if k == nativeMaxKey {
-				hi = math.MaxInt64
-			}
+	out := make([]uint8, len(nativeRanges))
+	lo := 0 // the classic bucket of the range's low end: the bounds below it
+	for i, rg := range nativeRanges {
+		for lo < len(bounds) && bounds[lo] < rg[0] {
+			lo++
+		}
+		hi := lo
+		for hi < len(bounds) && bounds[hi] < rg[1] {
+			hi++
 		}
 		out[i] = straddles
-		if b := classic(max(lo, 0)); b == classic(hi) && b < straddles {
-			out[i] = uint8(b)
+		if lo == hi && lo < straddles {
+			out[i] = uint8(lo)
 		}
 	}
 	return out
 }
+
+// nativeRanges are, per native bucket (the zero bucket first), nanoseconds that its
+// durations lie between: a little wider than its bounds in seconds, since the bucket is
+// decided in floating point. Bucket i covers (2^((k-1)/8), 2^(k/8)] s, k = i-1+nativeMinKey;
+// the zero bucket, 0 to its threshold; the top one, everything above.
+var nativeRanges = func() (ranges [1 + nativeBuckets][2]int64) {
+	ranges[0] = [2]int64{0, int64(math.Ceil(nativeZeroThreshold*1e9)) + 2}
+	for i := 1; i < len(ranges); i++ {
+		k := i - 1 + nativeMinKey
+		ranges[i][0] = int64(math.Exp2(float64(k-1)/(1<<nativeSchema))*1e9) - 2
+		ranges[i][1] = int64(math.Exp2(float64(k)/(1<<nativeSchema))*1e9) + 2
+	}
+	ranges[len(ranges)-1][1] = math.MaxInt64
+	return ranges
+}()
 
 // micros is d ns in whole microseconds, rounded, as the histogram sums durations.
 func micros(d int64) uint64 { return uint64((d + 500) / 1000) }

@@ -287,3 +287,13 @@ func TestObserveFindsTheClassicBucketAsASearchDoes(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNewHistogram is a route's histogram as a model change makes it: its classic
+// bucket per native bucket is computed then.
+func BenchmarkNewHistogram(b *testing.B) {
+	r := sloRoute("a/b", 0, latency99)
+	bounds := specOf(&r).bounds
+	for b.Loop() {
+		newHistogram(bounds)
+	}
+}
