@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/edgetel/edgetel/model"
 )
 
 // Field numbers of envoy.service.accesslog.v3.StreamAccessLogsMessage and its parts.
@@ -86,6 +88,8 @@ type Decoder struct {
 	limits Limits
 	// node, cluster and logName are owned: they outlive the message they came in.
 	node, cluster, logName []byte
+	// routes resolves records' routes; nil leaves them unresolved.
+	routes *routeIndex
 }
 
 // NewDecoder returns a decoder for a new stream. Zero fields of limits take their defaults.
@@ -97,6 +101,15 @@ func NewDecoder(limits Limits) *Decoder {
 		limits.MaxValueBytes = DefaultMaxValueBytes
 	}
 	return &Decoder{limits: limits}
+}
+
+// SetModel makes the decoder resolve each record's route in m (see Record.RouteIn); nil
+// stops it.
+func (d *Decoder) SetModel(m *model.Edge) {
+	d.routes = nil
+	if m != nil {
+		d.routes = newRouteIndex(m)
+	}
 }
 
 // Identity returns the node ID, node cluster and log name of the stream's identifier, nil
@@ -135,7 +148,11 @@ func (d *Decoder) finish(id *identifier, b *Batch) {
 		d.adopt(id, b)
 	}
 	for i := range b.Records {
-		b.Records[i].Node, b.Records[i].NodeCluster, b.Records[i].LogName = d.node, d.cluster, d.logName
+		rec := &b.Records[i]
+		rec.Node, rec.NodeCluster, rec.LogName = d.node, d.cluster, d.logName
+		if d.routes != nil {
+			d.routes.resolve(rec)
+		}
 	}
 }
 

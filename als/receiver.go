@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/internal/handoff"
+	"github.com/edgetel/edgetel/model"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -56,6 +58,8 @@ type Receiver struct {
 	tel     *telemetry
 	batches sync.Pool // of *batch
 	queue   handoff.Queue[*batch]
+	// routes is the model in force's, for the decoders to resolve routes in.
+	routes atomic.Pointer[routeIndex]
 }
 
 var _ accesslogv3.AccessLogServiceServer = (*Receiver)(nil)
@@ -105,6 +109,16 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// SetModel makes the decoders resolve each record's route in m from their next message on
+// (see Record.RouteIn). Safe for concurrent use; nil stops them.
+func (r *Receiver) SetModel(m *model.Edge) {
+	if m == nil {
+		r.routes.Store(nil)
+		return
+	}
+	r.routes.Store(newRouteIndex(m))
+}
+
 // StreamAccessLogs receives one Envoy stream until it ends.
 func (r *Receiver) StreamAccessLogs(stream accesslogv3.AccessLogService_StreamAccessLogsServer) error {
 	if !r.running() {
@@ -141,6 +155,7 @@ type envoyStream struct {
 // receive decodes one message and hands it on. An error ends the stream.
 func (s *envoyStream) receive(b *batch) error {
 	r := s.r
+	s.dec.routes = r.routes.Load()
 	if err := b.raw.decode(s.dec, &b.Batch); err != nil {
 		r.tel.messages.Inc()
 		r.tel.malformed.Inc()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"time"
+
+	"github.com/edgetel/edgetel/model"
 )
 
 // Record is one HTTP request as Envoy logged it, decoded once into typed fields.
@@ -22,6 +24,11 @@ type Record struct {
 	// RouteName is Envoy's route_name, namespace/name for edgetel routes; empty when the
 	// request matched no route.
 	RouteName []byte
+	// Model is the model the receiver resolved RouteName in, nil when it had none; Route is
+	// the route's position in Model.Routes plus one, 0 when RouteName names none of them.
+	// Consumers read both through RouteIn.
+	Model *model.Edge
+	Route int32
 	// UpstreamCluster is the cluster the request was routed to.
 	UpstreamCluster []byte
 	// UpstreamHost is the upstream host, when one was picked: render it with Append.

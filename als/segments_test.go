@@ -92,6 +92,8 @@ func sameValue(x, y reflect.Value) bool {
 		return true
 	}
 	switch x.Kind() {
+	case reflect.Pointer:
+		return x.Pointer() == y.Pointer()
 	case reflect.Bool:
 		return x.Bool() == y.Bool()
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

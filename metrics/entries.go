@@ -89,7 +89,7 @@ func (s *Store) ConsumeRecords(batch []als.Record) {
 		if len(r.UpstreamCluster) == 0 {
 			continue // no route matched: there is no cluster to count it for
 		}
-		c := t.byName[string(r.UpstreamCluster)]
+		c := t.clusterOf(r)
 		if c == nil {
 			s.unknownEntries.Add(1)
 			continue

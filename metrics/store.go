@@ -83,6 +83,8 @@ var _ als.Consumer = (*Store)(nil)
 
 // table is the model's clusters, with their state.
 type table struct {
+	model    *model.Edge
+	byRoute  []*cluster // by position in model.Routes: the route's backend cluster
 	byName   map[string]*cluster
 	clusters []*cluster // sorted by name
 }
@@ -135,7 +137,7 @@ func (s *Store) SetModel(m *model.Edge) {
 }
 
 func (s *Store) buildTable(m *model.Edge, old *table) *table {
-	t := &table{byName: map[string]*cluster{}}
+	t := &table{model: m, byName: map[string]*cluster{}}
 	if m == nil {
 		return t
 	}
@@ -166,7 +168,23 @@ func (s *Store) buildTable(m *model.Edge, old *table) *table {
 		c.idx = i
 		slices.Sort(c.routes)
 	}
+	t.byRoute = make([]*cluster, len(m.Routes))
+	for i := range m.Routes {
+		t.byRoute[i] = t.byName[m.Routes[i].Backend.Cluster]
+	}
 	return t
+}
+
+// clusterOf returns the model's cluster that r was sent to, nil if none. Envoy logs the
+// cluster of the route it matched, as a rule: the route the decoder resolved (see
+// als.Record.RouteIn) gives the candidate, and the name confirms it.
+func (t *table) clusterOf(r *als.Record) *cluster {
+	if pos, ok := r.RouteIn(t.model); ok && pos < len(t.byRoute) {
+		if c := t.byRoute[pos]; c != nil && c.name == string(r.UpstreamCluster) {
+			return c
+		}
+	}
+	return t.byName[string(r.UpstreamCluster)]
 }
 
 func (t *table) lookup(name string) *cluster {

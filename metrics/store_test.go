@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/xds"
 )
@@ -97,5 +98,45 @@ func TestAModelChangeKeepsTheCountsOfTheClustersThatStay(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
 		t.Errorf("clusters (-want +got):\n%s", d)
+	}
+}
+
+// The decoder resolves a record's route (als.Record.RouteIn), and the store takes the
+// route's cluster from it; the cluster Envoy logged decides all the same.
+func TestAnEntryCountsForTheClusterItNamesWhateverRouteWasResolved(t *testing.T) {
+	edge, other := testEdge(), testEdge()
+	s, err := NewStore(Config{}, edge, newFakeClock(t0).now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := func(cluster string, m *model.Edge, route int32) als.Record {
+		r := entry("edge-0", cluster)
+		r.Model, r.Route = m, route
+		return r
+	}
+	for _, tc := range []struct {
+		name               string
+		rec                als.Record
+		cart, checkout, no uint64
+	}{
+		{"a route of the store's model and its cluster", resolved(cartCluster, edge, 1), 1, 0, 0},
+		{"a route of the store's model and another cluster", resolved(checkoutCluster, edge, 2), 0, 1, 0},
+		{"a route of another model", resolved(checkoutCluster, other, 1), 0, 1, 0},
+		{"a route of the store's model and a cluster it does not have", resolved("ext_10_0_0_1_80", edge, 3), 0, 0, 1},
+		{"no route resolved", resolved(cartCluster, nil, 0), 1, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cart, checkout := clusterStats(t, s, cartCluster), clusterStats(t, s, checkoutCluster)
+			unknown := s.UnknownEntries()
+			s.ConsumeRecords([]als.Record{tc.rec})
+			got := [3]uint64{
+				clusterStats(t, s, cartCluster).EntriesSentUpstream - cart.EntriesSentUpstream,
+				clusterStats(t, s, checkoutCluster).EntriesSentUpstream - checkout.EntriesSentUpstream,
+				s.UnknownEntries() - unknown,
+			}
+			if want := [3]uint64{tc.cart, tc.checkout, tc.no}; got != want {
+				t.Errorf("counted (cart, checkout, unknown) %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -1,14 +1,19 @@
 package sink_test
 
 import (
+	"context"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edgetel/edgetel/als"
 	"github.com/edgetel/edgetel/internal/sinktest"
+	"github.com/edgetel/edgetel/join"
+	"github.com/edgetel/edgetel/metrics"
+	"github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/sim"
 	"github.com/edgetel/edgetel/slo"
+	"github.com/edgetel/edgetel/ui"
 )
 
 // BenchmarkDecodeAndAccount is the sink's hot path on one core: Envoy's access-log messages
@@ -52,4 +57,77 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSinkPath is an access-log message's path through the sink as it wires it, on
+// one core: decoded, then counted by the SLI accountant, the Envoy-stats store, the
+// status page's bad-request log and the join, in that order. Its two cases differ only in
+// whether the decoder resolves each record's route in the model (as the sink's receiver
+// does) or leaves each consumer to look it up by name.
+func BenchmarkSinkPath(b *testing.B) {
+	edge := sinktest.ExampleEdge(b)
+	corpus, err := sim.NewCorpus(edge, 1, sim.DefaultConfig(edge).Workload, 30000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		resolve bool
+	}{
+		{"routes resolved by the decoder", true},
+		{"routes looked up by name", false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			consume := sinkConsumers(b, edge)
+			dec, batch := als.NewDecoder(als.DefaultLimits()), &als.Batch{}
+			if tc.resolve {
+				dec.SetModel(edge)
+			}
+			b.SetBytes(int64(corpus.Bytes / corpus.Entries))
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0, start := cpuTime(), time.Now()
+			entries := 0
+			for i := 0; entries < b.N; i++ {
+				if err := dec.Decode(corpus.Messages[i%len(corpus.Messages)], batch); err != nil {
+					b.Fatal(err)
+				}
+				consume(batch.Records)
+				entries += len(batch.Records)
+			}
+			wall, cpu := time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
+			b.StopTimer()
+			b.ReportMetric(float64(entries)/wall, "entries/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(entries)/cpu, "entries/cpu-s")
+			}
+		})
+	}
+}
+
+// sinkConsumers returns the sink's access-log consumers for edge, called in its order.
+func sinkConsumers(b *testing.B, edge *model.Edge) func([]als.Record) {
+	acct := slo.NewAccountant(edge, time.Now)
+	stats, err := metrics.NewStore(metrics.Config{}, edge, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	j, err := join.New(join.Config{}, edge, join.Discard, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := j.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = j.Shutdown(context.Background()) })
+	bad := ui.NewBadRequestLog(0)
+	if err := bad.Apply(edge); err != nil {
+		b.Fatal(err)
+	}
+	return func(rs []als.Record) {
+		acct.ConsumeRecords(rs)
+		bad.ConsumeRecords(rs)
+		stats.ConsumeRecords(rs)
+		j.ConsumeRecords(rs)
+	}
 }

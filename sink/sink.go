@@ -185,6 +185,7 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.receiver.SetModel(e)
 	// The files are read now, so that a wrong path stops the start with its name.
 	creds, err := cfg.TLS.ServerOptions(logger.With("server", "sink"))
 	if err != nil {
@@ -236,12 +237,15 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 
 // Apply takes a new model into use. Counts of routes that stay are kept.
 func (s *Sink) Apply(e *model.Edge) error {
+	// The consumers first: a record resolved in the new model before they have it is looked
+	// up by name, as is one resolved in the old model after (see als.Record.RouteIn).
 	s.acct.SetModel(e)
 	s.stats.SetModel(e)
 	s.join.SetModel(e)
 	if s.loki != nil {
 		s.loki.SetModel(e)
 	}
+	s.receiver.SetModel(e)
 	return nil
 }
 

@@ -77,7 +77,7 @@ func (a *Accountant) ConsumeRecords(batch []als.Record) {
 	t := a.tbl
 	for i := range batch {
 		r := &batch[i]
-		ts.of(t.lookup(r.RouteName, &a.unknown)).observe(r, now)
+		ts.of(t.lookup(r, &a.unknown)).observe(r, now)
 	}
 	ts.flush(now, slot0)
 	a.mu.RUnlock()
@@ -86,6 +86,8 @@ func (a *Accountant) ConsumeRecords(batch []als.Record) {
 
 // table is the accounting state for one model.
 type table struct {
+	model     *model.Edge
+	byPos     []*routeAcct // by position in model.Routes; nil for a route left out
 	byName    map[string]*route
 	unmatched *route
 	routes    []*route // sorted by name, unmatched last
@@ -107,7 +109,15 @@ type objective struct {
 	le  int // classic bucket whose bound is the threshold (latency objectives)
 }
 
-func (t *table) lookup(name []byte, unknown *atomic.Uint64) *routeAcct {
+// lookup returns the state of r's route: by the position the decoder resolved when it
+// resolved it in this table's model, by name otherwise.
+func (t *table) lookup(r *als.Record, unknown *atomic.Uint64) *routeAcct {
+	if pos, ok := r.RouteIn(t.model); ok && pos < len(t.byPos) {
+		if acct := t.byPos[pos]; acct != nil {
+			return acct
+		}
+	}
+	name := r.RouteName
 	if len(name) == 0 {
 		return t.unmatched.acct
 	}
@@ -124,7 +134,7 @@ type move struct{ from, to *routeAcct }
 // buildTable builds the table of m, reusing the state of old's routes whose layout is the
 // same and listing those that need their counts moved.
 func buildTable(m *model.Edge, old *table, now time.Time) (*table, []move) {
-	t := &table{byName: map[string]*route{}}
+	t := &table{model: m, byName: map[string]*route{}}
 	var moves []move
 	add := func(name string, mr *model.Route) *route {
 		spec := specOf(mr)
@@ -159,6 +169,14 @@ func buildTable(m *model.Edge, old *table, now time.Time) (*table, []move) {
 			r := add(mr.Name, mr)
 			t.byName[r.name] = r
 			t.routes = append(t.routes, r)
+		}
+	}
+	if m != nil {
+		t.byPos = make([]*routeAcct, len(m.Routes))
+		for i := range m.Routes {
+			if r := t.byName[m.Routes[i].Name]; r != nil {
+				t.byPos[i] = r.acct
+			}
 		}
 	}
 	sortRoutes(t.routes)

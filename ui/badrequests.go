@@ -103,7 +103,18 @@ func NewBadRequestLog(perRoute int) *BadRequestLog {
 // broke no objective of any route.
 type badTable struct {
 	routes  map[string]*badRoute
+	model   *model.Edge
+	byPos   []*badRoute // by position in model.Routes, as routes has them
 	fastest time.Duration
+}
+
+// routeOf returns r's route, by the position the decoder resolved when it resolved it in
+// this table's model (see als.Record.RouteIn), by name otherwise.
+func (t *badTable) routeOf(r *als.Record) *badRoute {
+	if pos, ok := r.RouteIn(t.model); ok && pos < len(t.byPos) {
+		return t.byPos[pos]
+	}
+	return t.routes[string(r.RouteName)] // no allocation: the compiler elides the conversion
 }
 
 type badRoute struct {
@@ -156,6 +167,12 @@ func (l *BadRequestLog) Apply(e *model.Edge) error {
 			}
 		}
 	}
+	if e != nil {
+		next.model, next.byPos = e, make([]*badRoute, len(e.Routes))
+		for i := range e.Routes {
+			next.byPos[i] = next.routes[e.Routes[i].Name]
+		}
+	}
 	l.tbl.Store(&next)
 	return nil
 }
@@ -185,7 +202,7 @@ func (l *BadRequestLog) ConsumeRecords(batch []als.Record) {
 		if slo.AvailabilityGood(r.Status, r.Flags) && slo.LatencyGood(r.Duration, tbl.fastest) {
 			continue // good by every route's objectives: no need to find its route
 		}
-		br := tbl.routes[string(r.RouteName)] // no allocation: the compiler elides the conversion
+		br := tbl.routeOf(r)
 		if br == nil {
 			continue
 		}
