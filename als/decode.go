@@ -89,7 +89,7 @@ type Decoder struct {
 	// node, cluster and logName are owned: they outlive the message they came in.
 	node, cluster, logName []byte
 	// routes resolves records' routes; nil leaves them unresolved.
-	routes *routeIndex
+	routes *RouteIndex
 }
 
 // NewDecoder returns a decoder for a new stream. Zero fields of limits take their defaults.
@@ -108,7 +108,7 @@ func NewDecoder(limits Limits) *Decoder {
 func (d *Decoder) SetModel(m *model.Edge) {
 	d.routes = nil
 	if m != nil {
-		d.routes = newRouteIndex(m)
+		d.routes = NewRouteIndex(m)
 	}
 }
 
@@ -151,7 +151,7 @@ func (d *Decoder) finish(id *identifier, b *Batch) {
 		rec := &b.Records[i]
 		rec.Node, rec.NodeCluster, rec.LogName = d.node, d.cluster, d.logName
 		if d.routes != nil {
-			d.routes.resolve(rec)
+			d.routes.Resolve(rec)
 		}
 	}
 }

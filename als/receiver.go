@@ -59,7 +59,7 @@ type Receiver struct {
 	batches sync.Pool // of *batch
 	queue   handoff.Queue[*batch]
 	// routes is the model in force's, for the decoders to resolve routes in.
-	routes atomic.Pointer[routeIndex]
+	routes atomic.Pointer[RouteIndex]
 }
 
 var _ accesslogv3.AccessLogServiceServer = (*Receiver)(nil)
@@ -116,7 +116,7 @@ func (r *Receiver) SetModel(m *model.Edge) {
 		r.routes.Store(nil)
 		return
 	}
-	r.routes.Store(newRouteIndex(m))
+	r.routes.Store(NewRouteIndex(m))
 }
 
 // StreamAccessLogs receives one Envoy stream until it ends.

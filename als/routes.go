@@ -8,8 +8,8 @@ import (
 	"github.com/edgetel/edgetel/model"
 )
 
-// routeIndex finds a route of a model by the name Envoy logs for it (route_name), so that
-// a record's route is looked up once, by the decoder, for every consumer: a consumer built
+// RouteIndex finds a route of a model by the name Envoy logs for it (route_name), so that
+// a record's route is looked up once, by its receiver, for every consumer: a consumer built
 // from the same model takes its state for the route by position (Record.RouteIn) instead
 // of by name. At the maximum access-log rate the consumers' lookups by name were ~7% of the
 // sink's CPU; with thousands of routes each is a hash of the name and a cache miss.
@@ -18,7 +18,7 @@ import (
 // map: the names Envoy logs are short, and a name of up to 16 bytes is hashed from two
 // words of it, where a map either hashes the whole string or, below nine entries, compares
 // the name with one entry after another (~15 ns a record at five routes against ~5).
-type routeIndex struct {
+type RouteIndex struct {
 	model *model.Edge
 	slots []routeSlot
 	mask  uint64
@@ -30,9 +30,10 @@ type routeSlot struct {
 	pos  int32 // position in model.Routes plus one; 0 for an empty slot
 }
 
-func newRouteIndex(m *model.Edge) *routeIndex {
+// NewRouteIndex returns the index of m's routes. It is read-only: safe for concurrent use.
+func NewRouteIndex(m *model.Edge) *RouteIndex {
 	n := 1 << bits.Len(uint(2*len(m.Routes))) // a power of two, more than twice the routes
-	x := &routeIndex{model: m, slots: make([]routeSlot, n), mask: uint64(n - 1), seed: maphash.MakeSeed()}
+	x := &RouteIndex{model: m, slots: make([]routeSlot, n), mask: uint64(n - 1), seed: maphash.MakeSeed()}
 	for i, r := range m.Routes {
 		if x.find([]byte(r.Name)) == 0 { // the model's names are unique; be sure
 			j := x.hash([]byte(r.Name)) & x.mask
@@ -48,7 +49,7 @@ func newRouteIndex(m *model.Edge) *routeIndex {
 // hash mixes the first and last eight bytes of a name of 8 to 16 bytes (all of them), the
 // bytes of a shorter one, and a longer one whole with maphash. Route names are
 // namespace/name: in a longer one the bytes that tell two apart may lie in the middle.
-func (x *routeIndex) hash(name []byte) uint64 {
+func (x *RouteIndex) hash(name []byte) uint64 {
 	var h uint64
 	switch n := len(name); {
 	case n > 16:
@@ -65,7 +66,7 @@ func (x *routeIndex) hash(name []byte) uint64 {
 }
 
 // find returns the position plus one of the route called name, 0 if there is none.
-func (x *routeIndex) find(name []byte) int32 {
+func (x *RouteIndex) find(name []byte) int32 {
 	for j := x.hash(name) & x.mask; ; j = (j + 1) & x.mask {
 		s := &x.slots[j]
 		if s.pos == 0 || s.name == string(name) {
@@ -74,8 +75,8 @@ func (x *routeIndex) find(name []byte) int32 {
 	}
 }
 
-// resolve sets rec's Model and Route.
-func (x *routeIndex) resolve(rec *Record) {
+// Resolve sets rec's Model and Route.
+func (x *RouteIndex) Resolve(rec *Record) {
 	rec.Model, rec.Route = x.model, 0
 	if len(rec.RouteName) > 0 {
 		rec.Route = x.find(rec.RouteName)

@@ -28,7 +28,7 @@ func edgeOf(names ...string) *model.Edge {
 
 func TestRouteIndexFindsEveryRouteOfItsModelAndNothingElse(t *testing.T) {
 	names := routeNames()
-	x := newRouteIndex(edgeOf(append(names, "shop/cart")...)) // a duplicate: the first counts
+	x := NewRouteIndex(edgeOf(append(names, "shop/cart")...)) // a duplicate: the first counts
 	for i, n := range names {
 		if got := x.find([]byte(n)); got != int32(i+1) {
 			t.Errorf("find(%q) = %d, want %d", n, got, i+1)
@@ -40,7 +40,7 @@ func TestRouteIndexFindsEveryRouteOfItsModelAndNothingElse(t *testing.T) {
 			t.Errorf("find(%q) = %d, want 0: no such route", n, got)
 		}
 	}
-	if got := newRouteIndex(&model.Edge{}).find([]byte("shop/cart")); got != 0 {
+	if got := NewRouteIndex(&model.Edge{}).find([]byte("shop/cart")); got != 0 {
 		t.Errorf("a model without routes found one at %d", got)
 	}
 }

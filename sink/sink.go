@@ -218,6 +218,7 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if s.otlpLogs, err = alsotlp.NewReceiver(cfg.OTLPLogs, logs, logger.With("receiver", "otlp-logs")); err != nil {
 		return nil, err
 	}
+	s.otlpLogs.SetModel(e)
 	s.otlpLogs.Register(s.server)
 	metricsv3.RegisterMetricsServiceServer(s.server, s.statsRx)
 	// The exporter takes each span before the join can emit it (see package jaeger).
@@ -246,6 +247,7 @@ func (s *Sink) Apply(e *model.Edge) error {
 		s.loki.SetModel(e)
 	}
 	s.receiver.SetModel(e)
+	s.otlpLogs.SetModel(e)
 	return nil
 }
 

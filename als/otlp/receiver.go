@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"google.golang.org/grpc/codes"
@@ -18,6 +19,7 @@ import (
 	"github.com/edgetel/edgetel/internal/handoff"
 	"github.com/edgetel/edgetel/internal/otlpgrpc"
 	"github.com/edgetel/edgetel/internal/rawpb"
+	"github.com/edgetel/edgetel/model"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -63,6 +65,8 @@ type Receiver struct {
 	tel     *telemetry
 	batches sync.Pool // of *batch
 	queue   handoff.Queue[*batch]
+	// routes is the model in force's, to resolve records' routes in (see als.RouteIndex).
+	routes atomic.Pointer[als.RouteIndex]
 }
 
 // batch is a request as received and its records, on their way to the consumer; the unit
@@ -127,6 +131,16 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// SetModel makes the receiver resolve each record's route in m from its next request on
+// (see als.Record.RouteIn). Safe for concurrent use; nil stops it.
+func (r *Receiver) SetModel(m *model.Edge) {
+	if m == nil {
+		r.routes.Store(nil)
+		return
+	}
+	r.routes.Store(als.NewRouteIndex(m))
+}
+
 // export takes one received request; see the Receiver's comment for what it answers. It
 // owns b: b is queued or released.
 func (r *Receiver) export(_ context.Context, b *batch, _ int) (*otlpgrpc.Response, error) {
@@ -145,6 +159,11 @@ func (r *Receiver) export(_ context.Context, b *batch, _ int) (*otlpgrpc.Respons
 		return nil, errNotRunning
 	}
 	r.tel.observe(x)
+	if routes := r.routes.Load(); routes != nil {
+		for i := range b.Records {
+			routes.Resolve(&b.Records[i])
+		}
+	}
 	var why []string
 	if x.invalid > 0 {
 		why = append(why, strconv.Itoa(x.invalid)+" with a value that does not parse (first: "+x.firstInvalid+")")

@@ -3,6 +3,7 @@ package otlp
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/model"
 )
 
 // collector is an als.Consumer that copies the request IDs it is given; gate, when not
@@ -249,5 +251,38 @@ func TestTheSelfTelemetryPassesALint(t *testing.T) {
 	reg.MustRegister(r)
 	if n, err := testutil.GatherAndCount(reg); err != nil || n == 0 {
 		t.Errorf("gathered %d metrics: %v", n, err)
+	}
+}
+
+// The receiver resolves each record's route in the model in force, as the ALS one does.
+func TestRecordsAreResolvedInTheModelInForce(t *testing.T) {
+	type resolved struct {
+		pos int
+		ok  bool
+	}
+	var mu sync.Mutex
+	var got []resolved
+	m := &model.Edge{Routes: []model.Route{{Name: "shop/checkout"}, {Name: "shop/cart"}}}
+	r := newStarted(t, ReceiverConfig{}, als.ConsumerFunc(func(b []als.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range b {
+			pos, ok := b[i].RouteIn(m)
+			got = append(got, resolved{pos, ok})
+		}
+	}))
+	client, _ := serve(t, r)
+	ctx := testContext(t)
+	for _, in := range []*model.Edge{nil, m} {
+		r.SetModel(in)
+		if _, err := client.Export(ctx, request(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := []resolved{{0, false}, {1, true}}; !slices.Equal(got, want) {
+		t.Errorf("records resolved as %v, want %v: shop/cart is the model's second route", got, want)
 	}
 }
