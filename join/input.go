@@ -21,7 +21,7 @@ func (j *Join) addRecord(r *als.Record, now int64) {
 		traceID: r.TraceID, spanID: r.SpanID,
 		start: unixNano(r.Start), end: int64(r.Duration),
 		x: r.BytesReceived, y: r.BytesSent, flags: uint64(r.Flags),
-		route: j.routes.lookup(r.RouteName),
+		route: j.routes.of(r),
 		meta:  meta(0).withStatus(r.Status),
 	}
 	if r.Sampled {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgetel/edgetel/als"
+	"github.com/edgetel/edgetel/model"
 	"github.com/edgetel/edgetel/tracing"
 )
 
@@ -288,5 +289,34 @@ func TestAJoinThatEmitsToDiscardCountsEverythingAndMakesNoItems(t *testing.T) {
 	}
 	if len(j.ring) != 0 {
 		t.Errorf("a ring of %d items, for nobody", len(j.ring))
+	}
+}
+
+// The receiver resolves each record's route in the model in force (als.Record.RouteIn);
+// the join takes the route by that position, and by name from a record resolved in
+// another model.
+func TestARecordsRouteIsTheOneItNamesHoweverItWasResolved(t *testing.T) {
+	m := checkoutEdge()
+	m.Routes = append([]model.Route{{Name: "shop/cart"}}, m.Routes...)
+	other := &model.Edge{Routes: []model.Route{{Name: "shop/checkout"}, {Name: "shop/cart"}}}
+	for _, tc := range []struct {
+		name  string
+		in    *model.Edge
+		route int32
+	}{
+		{"resolved in the join's model", m, 2},
+		{"resolved in another model", other, 1},
+		{"not resolved", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{}, m)
+			r := unsampled("a")
+			r.RouteName, r.Duration, r.Model, r.Route = []byte("shop/checkout"), time.Second, tc.in, tc.route
+			h.log(r)
+			got := h.out.waitFor(t, 1)[0]
+			if got.Record.Route != "shop/checkout" || !got.Verdict.Bad() {
+				t.Errorf("route %q, bad %v; want shop/checkout, bad (slower than its 300 ms)", got.Record.Route, got.Verdict.Bad())
+			}
+		})
 	}
 }

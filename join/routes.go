@@ -24,6 +24,10 @@ type routes struct {
 	// last is the route lookup found last: records of a batch tend to share routes.
 	last    string
 	lastIdx uint16
+	// model is the model in force, byPos the index of each of its routes by position (0
+	// for one not interned): for records the receiver resolved in it (als.Record.RouteIn).
+	model *model.Edge
+	byPos []uint16
 }
 
 func newRoutes(m *model.Edge) *routes {
@@ -53,20 +57,32 @@ func (rt *routes) set(m *model.Edge) {
 	rt.last, rt.lastIdx = "", 0
 	clear(rt.inModel)
 	clear(rt.objs)
+	rt.model, rt.byPos = m, nil
 	if m == nil {
 		return
 	}
+	rt.byPos = make([]uint16, len(m.Routes))
 	for i := range m.Routes {
 		r := &m.Routes[i]
 		idx, ok := rt.intern(r.Name)
 		if !ok || idx == 0 {
 			continue
 		}
+		rt.byPos[i] = idx
 		rt.inModel[idx] = true
 		if r.SLO != nil {
 			rt.objs[idx] = slices.Clone(r.SLO.Objectives)
 		}
 	}
+}
+
+// of returns the index of r's route: by position when the receiver resolved it in the
+// model in force, else by name (see lookup).
+func (rt *routes) of(r *als.Record) uint16 {
+	if pos, ok := r.RouteIn(rt.model); ok && pos < len(rt.byPos) && rt.byPos[pos] != 0 {
+		return rt.byPos[pos]
+	}
+	return rt.lookup(r.RouteName)
 }
 
 // lookup returns the index of a record's route_name: 0 (unmatched) for an empty name or
