@@ -105,12 +105,7 @@ func NewDecoder(limits Limits) *Decoder {
 
 // SetModel makes the decoder resolve each record's route in m (see Record.RouteIn); nil
 // stops it.
-func (d *Decoder) SetModel(m *model.Edge) {
-	d.routes = nil
-	if m != nil {
-		d.routes = NewRouteIndex(m)
-	}
-}
+func (d *Decoder) SetModel(m *model.Edge) { d.routes = NewRouteIndex(m) }
 
 // Identity returns the node ID, node cluster and log name of the stream's identifier, nil
 // until a message has carried one. The slices are owned by the decoder and never modified.

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/edgetel/edgetel/internal/handoff"
-	"github.com/edgetel/edgetel/model"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -109,15 +108,9 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// SetModel makes the decoders resolve each record's route in m from their next message on
-// (see Record.RouteIn). Safe for concurrent use; nil stops them.
-func (r *Receiver) SetModel(m *model.Edge) {
-	if m == nil {
-		r.routes.Store(nil)
-		return
-	}
-	r.routes.Store(NewRouteIndex(m))
-}
+// SetRoutes makes the decoders resolve each record's route in x's model from their next
+// message on (see Record.RouteIn). Safe for concurrent use; nil stops them.
+func (r *Receiver) SetRoutes(x *RouteIndex) { r.routes.Store(x) }
 
 // StreamAccessLogs receives one Envoy stream until it ends.
 func (r *Receiver) StreamAccessLogs(stream accesslogv3.AccessLogService_StreamAccessLogsServer) error {

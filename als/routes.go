@@ -30,8 +30,12 @@ type routeSlot struct {
 	pos  int32 // position in model.Routes plus one; 0 for an empty slot
 }
 
-// NewRouteIndex returns the index of m's routes. It is read-only: safe for concurrent use.
+// NewRouteIndex returns the index of m's routes, nil for a nil m. It is read-only: one
+// index serves every receiver, concurrently.
 func NewRouteIndex(m *model.Edge) *RouteIndex {
+	if m == nil {
+		return nil
+	}
 	n := 1 << bits.Len(uint(2*len(m.Routes))) // a power of two, more than twice the routes
 	x := &RouteIndex{model: m, slots: make([]routeSlot, n), mask: uint64(n - 1), seed: maphash.MakeSeed()}
 	for i, r := range m.Routes {

@@ -87,7 +87,7 @@ func TestReceiverResolvesRoutesInTheModelInForce(t *testing.T) {
 	client := serve(t, r)
 	first, second := edgeOf("shop/checkout"), edgeOf("shop/cart", "shop/checkout")
 	for i, m := range []*model.Edge{nil, first, second} {
-		r.SetModel(m)
+		r.SetRoutes(NewRouteIndex(m))
 		if err := send(t, client, httpMessage(identity("edge-1", "access"), realisticEntry(i))); err != nil {
 			t.Fatal(err)
 		}

@@ -185,7 +185,6 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.receiver.SetModel(e)
 	// The files are read now, so that a wrong path stops the start with its name.
 	creds, err := cfg.TLS.ServerOptions(logger.With("server", "sink"))
 	if err != nil {
@@ -218,7 +217,7 @@ func New(cfg Config, e *model.Edge, logger *slog.Logger) (*Sink, error) {
 	if s.otlpLogs, err = alsotlp.NewReceiver(cfg.OTLPLogs, logs, logger.With("receiver", "otlp-logs")); err != nil {
 		return nil, err
 	}
-	s.otlpLogs.SetModel(e)
+	s.resolveRoutesIn(e)
 	s.otlpLogs.Register(s.server)
 	metricsv3.RegisterMetricsServiceServer(s.server, s.statsRx)
 	// The exporter takes each span before the join can emit it (see package jaeger).
@@ -246,9 +245,16 @@ func (s *Sink) Apply(e *model.Edge) error {
 	if s.loki != nil {
 		s.loki.SetModel(e)
 	}
-	s.receiver.SetModel(e)
-	s.otlpLogs.SetModel(e)
+	s.resolveRoutesIn(e)
 	return nil
+}
+
+// resolveRoutesIn makes both access-log receivers resolve records' routes in e, with one
+// index (see als.RouteIndex).
+func (s *Sink) resolveRoutesIn(e *model.Edge) {
+	routes := als.NewRouteIndex(e)
+	s.receiver.SetRoutes(routes)
+	s.otlpLogs.SetRoutes(routes)
 }
 
 // Accountant is the SLI accounting, for the status page and tests.

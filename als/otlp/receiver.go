@@ -19,7 +19,6 @@ import (
 	"github.com/edgetel/edgetel/internal/handoff"
 	"github.com/edgetel/edgetel/internal/otlpgrpc"
 	"github.com/edgetel/edgetel/internal/rawpb"
-	"github.com/edgetel/edgetel/model"
 )
 
 // ErrAlreadyStarted is returned by Start on a receiver that is running.
@@ -131,15 +130,9 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// SetModel makes the receiver resolve each record's route in m from its next request on
-// (see als.Record.RouteIn). Safe for concurrent use; nil stops it.
-func (r *Receiver) SetModel(m *model.Edge) {
-	if m == nil {
-		r.routes.Store(nil)
-		return
-	}
-	r.routes.Store(als.NewRouteIndex(m))
-}
+// SetRoutes makes the receiver resolve each record's route in x's model from its next
+// request on (see als.Record.RouteIn). Safe for concurrent use; nil stops it.
+func (r *Receiver) SetRoutes(x *als.RouteIndex) { r.routes.Store(x) }
 
 // export takes one received request; see the Receiver's comment for what it answers. It
 // owns b: b is queued or released.

@@ -274,7 +274,7 @@ func TestRecordsAreResolvedInTheModelInForce(t *testing.T) {
 	client, _ := serve(t, r)
 	ctx := testContext(t)
 	for _, in := range []*model.Edge{nil, m} {
-		r.SetModel(in)
+		r.SetRoutes(als.NewRouteIndex(in))
 		if _, err := client.Export(ctx, request(1, 0)); err != nil {
 			t.Fatal(err)
 		}
