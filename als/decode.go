@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
-
-	"github.com/edgetel/edgetel/model"
 )
 
 // Field numbers of envoy.service.accesslog.v3.StreamAccessLogsMessage and its parts.
@@ -103,9 +101,9 @@ func NewDecoder(limits Limits) *Decoder {
 	return &Decoder{limits: limits}
 }
 
-// SetModel makes the decoder resolve each record's route in m (see Record.RouteIn); nil
-// stops it.
-func (d *Decoder) SetModel(m *model.Edge) { d.routes = NewRouteIndex(m) }
+// SetRoutes makes the decoder resolve each record's route in x's model (see
+// Record.RouteIn), as the receivers' decoders do; nil stops it.
+func (d *Decoder) SetRoutes(x *RouteIndex) { d.routes = x }
 
 // Identity returns the node ID, node cluster and log name of the stream's identifier, nil
 // until a message has carried one. The slices are owned by the decoder and never modified.

@@ -39,11 +39,11 @@ func NewRouteIndex(m *model.Edge) *RouteIndex {
 	n := 1 << bits.Len(uint(2*len(m.Routes))) // a power of two, more than twice the routes
 	x := &RouteIndex{model: m, slots: make([]routeSlot, n), mask: uint64(n - 1), seed: maphash.MakeSeed()}
 	for i, r := range m.Routes {
-		if x.find([]byte(r.Name)) == 0 { // the model's names are unique; be sure
-			j := x.hash([]byte(r.Name)) & x.mask
-			for x.slots[j].pos != 0 {
-				j = (j + 1) & x.mask
-			}
+		j := x.hash([]byte(r.Name)) & x.mask
+		for x.slots[j].pos != 0 && x.slots[j].name != r.Name {
+			j = (j + 1) & x.mask
+		}
+		if x.slots[j].pos == 0 { // the model's names are unique; a repeat keeps the first
 			x.slots[j] = routeSlot{name: r.Name, pos: int32(i + 1)}
 		}
 	}

@@ -54,7 +54,7 @@ func TestDecoderResolvesEachRecordsRouteInItsModel(t *testing.T) {
 	msg := mustMarshal(t, httpMessage(identity("edge-1", "access"), realisticEntry(0), noRoute, unknown))
 
 	d, b := NewDecoder(DefaultLimits()), &Batch{}
-	d.SetModel(m)
+	d.SetRoutes(NewRouteIndex(m))
 	if err := d.Decode(msg, b); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestDecoderResolvesEachRecordsRouteInItsModel(t *testing.T) {
 		}
 	}
 
-	d.SetModel(nil)
+	d.SetRoutes(nil)
 	if err := d.Decode(msg, b); err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func BenchmarkSinkPath(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			dec := als.NewDecoder(als.DefaultLimits())
 			if tc.resolve {
-				dec.SetModel(edge)
+				dec.SetRoutes(als.NewRouteIndex(edge))
 			}
 			decodeAndConsume(b, corpus, dec, sinkConsumers(b, edge))
 		})

@@ -46,7 +46,7 @@ func TestConsumersCountTheSameWhetherTheDecoderResolvedTheRouteOrNot(t *testing.
 			t.Fatal(err)
 		}
 		dec, batch := als.NewDecoder(als.DefaultLimits()), &als.Batch{}
-		dec.SetModel(resolveIn)
+		dec.SetRoutes(als.NewRouteIndex(resolveIn))
 		resolved := 0
 		for _, msg := range corpus.Messages {
 			if err := dec.Decode(msg, batch); err != nil {
