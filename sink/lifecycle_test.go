@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -76,7 +77,18 @@ func TestASinkCanStopWithoutStartingAndFreesItsPort(t *testing.T) {
 }
 
 func TestAnInvalidConfigIsRefused(t *testing.T) {
-	if _, err := sink.New(sink.Config{StopGrace: -time.Second}, nil, nil); err == nil {
-		t.Error("a negative StopGrace was accepted")
+	for _, tc := range []struct {
+		name string
+		cfg  sink.Config
+	}{
+		{"a negative StopGrace", sink.Config{StopGrace: -time.Second}},
+		{"a window below HTTP/2's default, which gRPC would take as none", sink.Config{WindowBytes: sink.MinWindowBytes - 1}},
+		{"a negative window", sink.Config{WindowBytes: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := sink.New(tc.cfg, nil, nil); !errors.Is(err, sink.ErrInvalidConfig) {
+				t.Errorf("New = %v, want ErrInvalidConfig", err)
+			}
+		})
 	}
 }
