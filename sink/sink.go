@@ -85,9 +85,9 @@ const (
 	DefaultWindowBytes     = 1 << 20
 	// MinWindowBytes is HTTP/2's default window; gRPC takes a smaller one as a request to
 	// estimate the window itself.
-	MinWindowBytes = 64 << 10
-	MaxWindowBytes = 1<<31 - 1
-	DefaultStopGrace       = 5 * time.Second
+	MinWindowBytes   = 64 << 10
+	MaxWindowBytes   = 1<<31 - 1
+	DefaultStopGrace = 5 * time.Second
 )
 
 // Validate reports the first field that is out of range.
