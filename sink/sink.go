@@ -83,11 +83,14 @@ const (
 	DefaultGRPCAddr        = ":4317"
 	DefaultMaxRecvMsgBytes = 4 << 20
 	DefaultWindowBytes     = 1 << 20
-	// MinWindowBytes is HTTP/2's default window; gRPC takes a smaller one as a request to
-	// estimate the window itself.
-	MinWindowBytes   = 64 << 10
-	MaxWindowBytes   = 1<<31 - 1
-	DefaultStopGrace = 5 * time.Second
+	DefaultStopGrace       = 5 * time.Second
+)
+
+// The windows WindowBytes may set: HTTP/2's default and largest. gRPC takes a window below
+// the default as a request to estimate one itself.
+const (
+	MinWindowBytes = 65535
+	MaxWindowBytes = 1<<31 - 1
 )
 
 // Validate reports the first field that is out of range.
