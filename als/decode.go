@@ -64,7 +64,8 @@ type Batch struct {
 }
 
 func (b *Batch) reset() {
-	clear(b.Records) // drop references into the previous message
+	// No clear: a record is zeroed as it is appended, and what lies past the length holds
+	// views of pooled buffers only, which keeps none of them from the pool.
 	b.Records = b.Records[:0]
 	b.TCPEntries, b.Dropped, b.Truncated = 0, 0, 0
 }

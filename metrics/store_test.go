@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -138,5 +139,44 @@ func TestAnEntryCountsForTheClusterItNamesWhateverRouteWasResolved(t *testing.T)
 				t.Errorf("counted (cart, checkout, unknown) %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// A batch is tallied per cluster before the clusters' counters are added to; one naming
+// more clusters than the tally holds, sent and not, interleaved, still counts each entry
+// once, to its own cluster.
+func TestABatchOfManyClustersCountsEachEntryToItsCluster(t *testing.T) {
+	const clusters = 11
+	edge := &model.Edge{}
+	for i := range clusters {
+		name := fmt.Sprintf("svc_%02d", i)
+		edge.Routes = append(edge.Routes, model.Route{Name: "shop/" + name,
+			Backend: model.Backend{Cluster: name, Host: "127.0.0.1", Port: uint32(9000 + i)}})
+	}
+	s, err := NewStore(Config{}, edge, newFakeClock(t0).now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []als.Record
+	sent, notSent := map[string]uint64{}, map[string]uint64{}
+	for i := range 5 * clusters {
+		name := fmt.Sprintf("svc_%02d", (i*7)%clusters)
+		r := entry("edge-0", name)
+		if i%3 == 0 {
+			r.Flags |= als.FlagUpstreamConnectionFailure
+			notSent[name]++
+		} else {
+			sent[name]++
+		}
+		batch = append(batch, r)
+	}
+	s.ConsumeRecords(batch)
+	for i := range clusters {
+		name := fmt.Sprintf("svc_%02d", i)
+		st := clusterStats(t, s, name)
+		if st.EntriesSentUpstream != sent[name] || st.EntriesNotSentUpstream != notSent[name] {
+			t.Errorf("%s: %d sent and %d not, want %d and %d", name,
+				st.EntriesSentUpstream, st.EntriesNotSentUpstream, sent[name], notSent[name])
+		}
 	}
 }
