@@ -26,13 +26,14 @@ func TestDecodeRealisticEntry(t *testing.T) {
 		t.Fatalf("got %d records, want 1", len(b.Records))
 	}
 	r := b.Records[0]
+	trace, span := r.Trace()
 	str := map[string][]byte{
 		"edge-7f9c": r.Node, "edge": r.NodeCluster, "edgetel": r.LogName, "shop/checkout": r.RouteName,
 		"10.8.14.203:8080": r.UpstreamHost.Append(nil), "POST": r.Method, "shop.example.com": r.Authority,
 		"/checkout/cart/100000/items?currency=EUR":     r.Path,
 		"7c9e6679-7425-40de-944b-e07fc1f90000":         r.RequestID,
-		"4bf92f3577b34da6a3ce929d0e0e0000":             r.TraceID[:],
-		"00f067aa0ba902b7":                             r.SpanID[:],
+		"4bf92f3577b34da6a3ce929d0e0e0000":             trace[:],
+		"00f067aa0ba902b7":                             span[:],
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/": r.UserAgent[:44],
 	}
 	for want, got := range str {

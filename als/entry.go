@@ -353,6 +353,6 @@ func (e *entryDecoder) finish() {
 	rec.BytesSent = e.responseBytes[0] + e.responseBytes[1]
 	rec.UpstreamHost = e.upstream.hostPort()
 	if e.hasTraceparent {
-		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = ParseTraceparent(e.traceparent)
+		rec.SetTraceparent(e.traceparent)
 	}
 }

@@ -51,15 +51,60 @@ type Record struct {
 
 	// RequestID is the x-request-id Envoy generated or forwarded, as logged.
 	RequestID []byte
-	// TraceID, SpanID and Sampled come from the logged traceparent header; HasTrace is false
-	// when the header was absent or malformed.
-	TraceID  [16]byte
-	SpanID   [8]byte
+	// HasTrace and Sampled come from the logged traceparent header (or an OTLP record's
+	// trace context): HasTrace is false when there was none or it was malformed. Trace
+	// returns the IDs.
 	Sampled  bool
 	HasTrace bool
+	ids      traceIDs
 }
 
-// Clone returns a copy of r that owns all its bytes, in one allocation.
+// traceIDs are a record's trace and span IDs, or the traceparent they are still to be read
+// from. A receiver checks each traceparent it is given but leaves its 48 hex digits be:
+// most records are of requests Envoy did not sample, whose IDs most consumers never read.
+type traceIDs struct {
+	traceparent []byte // checked by checkTraceparent; a view, like the record's byte fields
+	trace       [16]byte
+	span        [8]byte
+}
+
+// Trace returns the record's trace and span IDs, zero when it has none (!HasTrace). For a
+// record of a traceparent it decodes them, each call: a consumer that reads them more than
+// once keeps them.
+func (r *Record) Trace() (trace [16]byte, span [8]byte) {
+	if !r.HasTrace {
+		return trace, span
+	}
+	return r.ids.decode()
+}
+
+func (t *traceIDs) decode() (trace [16]byte, span [8]byte) {
+	if t.traceparent != nil {
+		return traceparentIDs(t.traceparent)
+	}
+	return t.trace, t.span
+}
+
+// SetTrace gives the record the trace context of IDs and a sampled flag, as an OTLP
+// record carries them.
+func (r *Record) SetTrace(trace [16]byte, span [8]byte, sampled bool) {
+	r.ids = traceIDs{trace: trace, span: span}
+	r.Sampled, r.HasTrace = sampled, true
+}
+
+// SetTraceparent gives the record the trace context of a traceparent header's value, as
+// ParseTraceparent reads it, keeping v (a view) to decode the IDs from when Trace is
+// called. A value ParseTraceparent refuses leaves the record without (HasTrace false).
+func (r *Record) SetTraceparent(v []byte) {
+	sampled, ok := checkTraceparent(v)
+	r.ids, r.Sampled, r.HasTrace = traceIDs{}, sampled, ok
+	if ok {
+		r.ids.traceparent = v
+	}
+}
+
+// Clone returns a copy of r that owns all its bytes, in one allocation, with its trace IDs
+// decoded.
 func (r *Record) Clone() Record {
 	c := *r
 	n := len(r.Node) + len(r.NodeCluster) + len(r.LogName) + len(r.RouteName) + len(r.UpstreamCluster) +
@@ -78,6 +123,10 @@ func (r *Record) Clone() Record {
 	c.RouteName, c.UpstreamCluster, c.UpstreamHost.Host = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost.Host)
 	c.Method, c.Authority, c.Path, c.UserAgent = own(r.Method), own(r.Authority), own(r.Path), own(r.UserAgent)
 	c.RequestID = own(r.RequestID)
+	if c.HasTrace {
+		trace, span := r.Trace()
+		c.SetTrace(trace, span, r.Sampled)
+	}
 	return c
 }
 

@@ -1,6 +1,13 @@
 package als
 
-import "github.com/edgetel/edgetel/internal/hexid"
+import (
+	"encoding/binary"
+
+	"github.com/edgetel/edgetel/internal/hexid"
+)
+
+// traceparentSize is a version-00 traceparent: 2 + 1 + 32 + 1 + 16 + 1 + 2.
+const traceparentSize = 55
 
 // ParseTraceparent parses a W3C Trace Context traceparent header,
 // version "-" trace-id "-" parent-id "-" trace-flags, lower-case hex throughout. ok is
@@ -8,18 +15,40 @@ import "github.com/edgetel/edgetel/internal/hexid"
 // the specification says to ignore. Versions after 00 may append fields after a "-".
 // Both access-log receivers (ALS and OTLP logs) read trace context with it.
 func ParseTraceparent(v []byte) (trace [16]byte, span [8]byte, sampled, ok bool) {
-	const size = 55 // 2 + 1 + 32 + 1 + 16 + 1 + 2
-	if len(v) < size || v[2] != '-' || v[35] != '-' || v[52] != '-' {
-		return trace, span, false, false
+	if sampled, ok = checkTraceparent(v); ok {
+		trace, span = traceparentIDs(v)
+	}
+	return trace, span, sampled, ok
+}
+
+// checkTraceparent is ParseTraceparent without decoding the IDs: their 48 digits are
+// tested eight at a time (hexid.IsLowerWord), in a fifth of the time decoding takes.
+func checkTraceparent(v []byte) (sampled, ok bool) {
+	if len(v) < traceparentSize || v[2] != '-' || v[35] != '-' || v[52] != '-' {
+		return false, false
 	}
 	var version, flags [1]byte
 	if !hexid.DecodeLower(version[:], v[0:2]) || version[0] == 0xff ||
-		(version[0] == 0 && len(v) != size) || (len(v) > size && v[size] != '-') {
-		return trace, span, false, false
+		(version[0] == 0 && len(v) != traceparentSize) || (len(v) > traceparentSize && v[traceparentSize] != '-') ||
+		!hexid.DecodeLower(flags[:], v[53:55]) {
+		return false, false
 	}
-	if !hexid.DecodeLower(trace[:], v[3:35]) || !hexid.DecodeLower(span[:], v[36:52]) || !hexid.DecodeLower(flags[:], v[53:55]) ||
-		trace == [16]byte{} || span == [8]byte{} {
-		return [16]byte{}, [8]byte{}, false, false
+	le := binary.LittleEndian
+	t0, t1, t2, t3 := le.Uint64(v[3:]), le.Uint64(v[11:]), le.Uint64(v[19:]), le.Uint64(v[27:])
+	s0, s1 := le.Uint64(v[36:]), le.Uint64(v[44:])
+	// Of the hex digits, only '0' has no bit outside 0x30: words of digits OR to eight of
+	// them only when every digit is '0', an all-zero ID.
+	const zeros = 0x3030303030303030 // "00000000"
+	if !hexid.IsLowerWord(t0) || !hexid.IsLowerWord(t1) || !hexid.IsLowerWord(t2) || !hexid.IsLowerWord(t3) ||
+		!hexid.IsLowerWord(s0) || !hexid.IsLowerWord(s1) || t0|t1|t2|t3 == zeros || s0|s1 == zeros {
+		return false, false
 	}
-	return trace, span, flags[0]&1 == 1, true
+	return flags[0]&1 == 1, true
+}
+
+// traceparentIDs decodes the IDs of a traceparent checkTraceparent took.
+func traceparentIDs(v []byte) (trace [16]byte, span [8]byte) {
+	hexid.DecodeLower(trace[:], v[3:35])
+	hexid.DecodeLower(span[:], v[36:52])
+	return trace, span
 }

@@ -88,8 +88,9 @@ func spansOf(b *testing.B, corpus *sim.Corpus) []*tracing.Batch {
 		sb := &tracing.Batch{}
 		for i := range batch.Records {
 			if r := &batch.Records[i]; r.Sampled {
+				trace, span := r.Trace()
 				sb.Spans = append(sb.Spans, tracing.Span{RequestID: string(r.RequestID),
-					TraceID: r.TraceID, SpanID: r.SpanID, Start: r.Start, End: r.Start.Add(r.Duration)})
+					TraceID: trace, SpanID: span, Start: r.Start, End: r.Start.Add(r.Duration)})
 			}
 		}
 		out = append(out, sb)

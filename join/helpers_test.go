@@ -116,11 +116,12 @@ func uuid(name string, traced bool) string {
 
 // record is a sampled record of request name, with a traceparent.
 func record(name string, d time.Duration) als.Record {
-	return als.Record{
+	r := als.Record{
 		RequestID: []byte(uuid(name, true)), RouteName: []byte("shop/checkout"),
 		Status: 200, Duration: d, Start: testEpoch,
-		TraceID: [16]byte{1, byte(len(name))}, SpanID: [8]byte{2}, Sampled: true, HasTrace: true,
 	}
+	r.SetTrace([16]byte{1, byte(len(name))}, [8]byte{2}, true)
+	return r
 }
 
 func span(name string) tracing.Span {

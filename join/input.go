@@ -18,12 +18,12 @@ func (j *Join) addRecord(r *als.Record, now int64) {
 		return
 	}
 	e := entry{
-		traceID: r.TraceID, spanID: r.SpanID,
 		start: unixNano(r.Start), end: int64(r.Duration),
 		x: r.BytesReceived, y: r.BytesSent, flags: uint64(r.Flags),
 		route: j.routes.of(r),
 		meta:  meta(0).withStatus(r.Status),
 	}
+	e.traceID, e.spanID = r.Trace()
 	if r.Sampled {
 		e.meta |= metaSampled
 	}

@@ -119,7 +119,7 @@ func (h *histogram) carryFrom(old *histogram) {
 		e := &old.ex[i]
 		if ts := e.ts.Load(); ts != 0 {
 			b, _ := slices.BinarySearch(h.bounds, e.value)
-			h.ex[b].offer(&e.trace, e.value, ts)
+			h.ex[b].keepNewer(&e.trace, e.value, ts)
 		}
 	}
 }

@@ -63,10 +63,11 @@ func rec(route string, status uint32, flags als.ResponseFlags, d time.Duration) 
 
 // traced returns r with a trace ID.
 func traced(r als.Record, id byte, sampled bool) als.Record {
-	for i := range r.TraceID {
-		r.TraceID[i] = id + byte(i)
+	var trace [16]byte
+	for i := range trace {
+		trace[i] = id + byte(i)
 	}
-	r.HasTrace, r.Sampled = true, sampled
+	r.SetTrace(trace, [8]byte{1}, sampled)
 	return r
 }
 

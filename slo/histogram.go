@@ -4,6 +4,9 @@ import (
 	"math"
 	"slices"
 	"sync/atomic"
+	"time"
+
+	"github.com/edgetel/edgetel/als"
 )
 
 // Native (exponential) buckets at schema 3: each bucket 2^(1/8) ≈ 9% wider than the one
@@ -177,14 +180,32 @@ type exemplarSlot struct {
 	trace [16]byte // guarded by busy
 }
 
-// offer makes the exemplar the slot's unless the slot already holds one from this batch:
-// so the slot holds one from the latest batch, and a bucket is written at most once per
-// batch however many of its records have traces.
-func (e *exemplarSlot) offer(trace *[16]byte, d, now int64) {
-	if e.ts.Load() >= now || !e.busy.CompareAndSwap(false, true) {
-		return
+// offer makes the exemplar of r (a record with a trace) the slot's unless the slot took
+// one less than exemplarEvery before now: a bucket is written at most once a second, however
+// many of its records have traces, and r's trace ID is decoded only when it is taken.
+func (e *exemplarSlot) offer(r *als.Record, d, now int64) {
+	if now-e.ts.Load() >= exemplarEvery && e.busy.CompareAndSwap(false, true) {
+		trace, _ := r.Trace()
+		e.fill(trace, d, now)
 	}
-	e.value, e.trace = d, *trace
+}
+
+// exemplarEvery is how often a slot takes a new exemplar at most. Prometheus reads them
+// every scrape (15 s or so); a slot rewritten with every batch cost an atomic swap and the
+// decoding of a trace ID for nearly every sampled record.
+const exemplarEvery = int64(time.Second)
+
+// keepNewer makes an exemplar of time ts the slot's if it is newer than the slot's: a model
+// change carries exemplars over so, the latest of the old buckets a new one spans winning.
+func (e *exemplarSlot) keepNewer(trace *[16]byte, d, ts int64) {
+	if e.ts.Load() < ts && e.busy.CompareAndSwap(false, true) {
+		e.fill(*trace, d, ts)
+	}
+}
+
+// fill sets the exemplar and lets the slot go; the caller claimed it.
+func (e *exemplarSlot) fill(trace [16]byte, d, now int64) {
+	e.value, e.trace = d, trace
 	e.ts.Store(now)
 	e.busy.Store(false)
 }

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"cmp"
 	"encoding/hex"
 	"math"
 	"math/rand/v2"
@@ -143,12 +144,14 @@ func exemplarTraces(h *dto.Histogram) map[float64]string {
 func TestExemplars(t *testing.T) {
 	id := func(b byte) string {
 		r := traced(als.Record{}, b, true)
-		return hex.EncodeToString(r.TraceID[:])
+		trace, _ := r.Trace()
+		return hex.EncodeToString(trace[:])
 	}
 	ok := 100 * time.Millisecond // in the bucket le=0.1
 	tests := []struct {
 		name    string
 		batches [][]als.Record
+		step    time.Duration // between batches; a second when zero
 		want    map[float64]string
 	}{{
 		name:    "an exemplar carries the trace ID in hex under trace_id",
@@ -177,6 +180,14 @@ func TestExemplars(t *testing.T) {
 		},
 		want: map[float64]string{0.1: id(0x40)},
 	}, {
+		name: "a batch within a second of the bucket's exemplar leaves it: a slot is written once a second at most",
+		batches: [][]als.Record{
+			{traced(rec("a/b", 200, 0, ok), 0x10, true)},
+			{traced(rec("a/b", 200, 0, ok-time.Millisecond), 0x40, true)},
+		},
+		step: time.Second - time.Nanosecond,
+		want: map[float64]string{0.1: id(0x10)},
+	}, {
 		name:    "a request slower than every bucket has its exemplar in +Inf",
 		batches: [][]als.Record{{traced(rec("a/b", 200, 0, time.Minute), 0x50, true)}},
 		want:    map[float64]string{math.Inf(1): id(0x50)},
@@ -185,8 +196,9 @@ func TestExemplars(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newFakeClock(t0)
 			a := NewAccountant(edge(sloRoute("a/b", 0, availability999, latency99)), c.now)
+			step := cmp.Or(tt.step, time.Second)
 			for _, b := range tt.batches {
-				c.advance(time.Second)
+				c.advance(step)
 				a.ConsumeRecords(b)
 			}
 			h := gatherHistogram(t, a, "a/b")

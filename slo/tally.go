@@ -79,7 +79,7 @@ func (t *tally) observe(r *als.Record, now int64) {
 	// traces are, and so is every request that broke an objective (tracing builds a span for
 	// it from the access log).
 	if r.HasTrace && (r.Sampled || !good || nLat > 0) {
-		ra.hist.ex[b].offer(&r.TraceID, d, now)
+		ra.hist.ex[b].offer(r, d, now)
 	}
 }
 

@@ -226,7 +226,8 @@ func (br *badRoute) keep(r *als.Record, unavailable bool, slower time.Duration) 
 	br.next = (br.next + 1) % len(br.slots)
 	br.count = min(br.count+1, len(br.slots))
 	s.start, s.status, s.flags, s.duration = r.Start.UnixNano(), r.Status, r.Flags, r.Duration
-	s.traceID, s.hasTrace, s.sampled = r.TraceID, r.HasTrace, r.Sampled
+	s.traceID, _ = r.Trace()
+	s.hasTrace, s.sampled = r.HasTrace, r.Sampled
 	s.unavailable, s.slowerThan = unavailable, slower
 	path := r.Path
 	if q := bytes.IndexByte(path, '?'); q >= 0 {

@@ -30,10 +30,11 @@ var badEdge = &model.Edge{Routes: []model.Route{
 var t0 = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 
 func record(route string, status uint32, flags als.ResponseFlags, d time.Duration, id string) als.Record {
-	return als.Record{RouteName: []byte(route), Status: status, Flags: flags, Duration: d,
+	r := als.Record{RouteName: []byte(route), Status: status, Flags: flags, Duration: d,
 		Start: t0, Method: []byte("POST"), Path: []byte("/checkout/pay?card=4111111111111111"),
-		UpstreamHost: als.HostPort{Host: []byte("10.0.0.7"), Port: 8080, HasPort: true}, RequestID: []byte(id),
-		TraceID: [16]byte{0x4b, 0xf9, 15: 0x36}, HasTrace: true, Sampled: true}
+		UpstreamHost: als.HostPort{Host: []byte("10.0.0.7"), Port: 8080, HasPort: true}, RequestID: []byte(id)}
+	r.SetTrace([16]byte{0x4b, 0xf9, 15: 0x36}, [8]byte{1}, true)
+	return r
 }
 
 func TestBadRequestLogKeepsWhatBrokeAnObjective(t *testing.T) {

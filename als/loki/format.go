@@ -162,10 +162,11 @@ func appendLine(b []byte, r *als.Record, redactQuery bool) []byte {
 	b = append(b, `,"request_id":`...)
 	b = appendBytes(b, r.RequestID)
 	if r.HasTrace {
+		trace, span := r.Trace()
 		b = append(b, `,"trace_id":"`...)
-		b = hex.AppendEncode(b, r.TraceID[:])
+		b = hex.AppendEncode(b, trace[:])
 		b = append(b, `","span_id":"`...)
-		b = hex.AppendEncode(b, r.SpanID[:])
+		b = hex.AppendEncode(b, span[:])
 		b = append(b, '"')
 	}
 	b = append(b, `,"node":`...)

@@ -142,10 +142,10 @@ func (d *decoder) finish(s *recordState) {
 		rec.Start = time.Unix(0, int64(ts)).UTC() // as pcommon.Timestamp.AsTime
 	}
 	if s.traceparent != nil {
-		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = als.ParseTraceparent(s.traceparent)
+		rec.SetTraceparent(s.traceparent)
 	} else if s.traceID != [16]byte{} && s.spanID != [8]byte{} {
 		// No traceparent logged: the active span's IDs the logger put on the record.
-		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = s.traceID, s.spanID, s.flags&traceFlagSample != 0, true
+		rec.SetTrace(s.traceID, s.spanID, s.flags&traceFlagSample != 0)
 	}
 }
 

@@ -138,10 +138,12 @@ func (b *Batch) pdataFill(rec *als.Record, lr plog.LogRecord, maxValue int, x *e
 		rec.Duration = time.Duration(ms) * time.Millisecond
 	}
 	if tp != nil {
-		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = als.ParseTraceparent(tp)
+		if trace, span, sampled, ok := als.ParseTraceparent(tp); ok {
+			rec.SetTrace(trace, span, sampled)
+		}
 	} else if tid, sid := lr.TraceID(), lr.SpanID(); !tid.IsEmpty() && !sid.IsEmpty() {
 		// No traceparent logged: the active span's IDs the logger put on the record.
-		rec.TraceID, rec.SpanID, rec.Sampled, rec.HasTrace = tid, sid, lr.Flags().IsSampled(), true
+		rec.SetTrace(tid, sid, lr.Flags().IsSampled())
 	}
 	return ""
 }

@@ -40,3 +40,23 @@ func DecodeLower(dst, src []byte) bool {
 	}
 	return true
 }
+
+// Word tests for IsLowerWord: multiples of ones, and each byte's high bit.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// IsLowerWord reports whether each of the eight bytes of w (the little-endian load of
+// eight digits) is a lower-case hex digit: a test of a word at once, where DecodeLower
+// looks each digit up. For a byte b below 0x80, b + (0x80-lo) has its high bit set exactly
+// when b >= lo, and no carry leaves the byte.
+func IsLowerWord(w uint64) bool {
+	atLeast0 := w + (0x80-'0')*ones
+	above9 := w + (0x80-'9'-1)*ones
+	atLeastA := w + (0x80-'a')*ones
+	aboveF := w + (0x80-'f'-1)*ones
+	digit := atLeast0 &^ above9
+	letter := atLeastA &^ aboveF
+	return w&high == 0 && (digit|letter)&high == high
+}

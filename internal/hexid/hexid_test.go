@@ -1,6 +1,7 @@
 package hexid
 
 import (
+	"encoding/binary"
 	stdhex "encoding/hex"
 	"strings"
 	"testing"
@@ -50,5 +51,33 @@ func BenchmarkDecodeLower(b *testing.B) {
 	var dst [16]byte
 	for b.Loop() {
 		DecodeLower(dst[:], src)
+	}
+}
+
+// TestIsLowerWordAgreesWithTheTable puts every byte value at every position of a word of
+// digits, and checks a few words whole.
+func TestIsLowerWordAgreesWithTheTable(t *testing.T) {
+	base := []byte("0a1b2c3d")
+	for pos := range 8 {
+		for c := range 256 {
+			w := append([]byte(nil), base...)
+			w[pos] = byte(c)
+			want := Lower[c] <= 0xf
+			if got := IsLowerWord(binary.LittleEndian.Uint64(w)); got != want {
+				t.Fatalf("IsLowerWord(%q) = %v, want %v", w, got, want)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		w    string
+		want bool
+	}{
+		{"01234567", true}, {"89abcdef", true}, {"ffffffff", true}, {"00000000", true},
+		{"0123456F", false}, {"/0000000", false}, {"0000000:", false}, {"`aaaaaaa", false},
+		{"aaaaaaag", false}, {"\xff\xff\xff\xff\xff\xff\xff\xff", false}, {"\x80\x80\x80\x80\x80\x80\x80\x80", false},
+	} {
+		if got := IsLowerWord(binary.LittleEndian.Uint64([]byte(tc.w))); got != tc.want {
+			t.Errorf("IsLowerWord(%q) = %v, want %v", tc.w, got, tc.want)
+		}
 	}
 }

@@ -40,13 +40,16 @@ func TestTheRealJoinEnrichesSpansTheExporterHolds(t *testing.T) {
 	j.ConsumeSpans(b)
 
 	unsampledTrace, unsampledSpan := ids(1)
-	j.ConsumeRecords([]als.Record{{
+	records := []als.Record{{
 		RequestID: []byte(sampledID), RouteName: []byte("shop/checkout"), Status: 200,
-		Start: start, Duration: time.Second, TraceID: trace, SpanID: span, Sampled: true, HasTrace: true,
+		Start: start, Duration: time.Second,
 	}, {
 		RequestID: []byte(unsampledID), RouteName: []byte("shop/checkout"), Status: 503,
-		Start: start, Duration: 10 * time.Millisecond, TraceID: unsampledTrace, SpanID: unsampledSpan, HasTrace: true,
-	}})
+		Start: start, Duration: 10 * time.Millisecond,
+	}}
+	records[0].SetTrace(trace, span, true)
+	records[1].SetTrace(unsampledTrace, unsampledSpan, false)
+	j.ConsumeRecords(records)
 
 	eventually(t, 5*time.Second, "two spans exported", func() bool { return len(f.received()) == 2 })
 	got := map[[16]byte]ptrace.Span{}
