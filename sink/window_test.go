@@ -21,7 +21,7 @@ func TestTheSinkAdvertisesAFixedFlowControlWindow(t *testing.T) {
 		window int
 		want   uint32
 	}{
-		{"the default window is 1 MiB", 0, sink.DefaultWindowBytes},
+		{"the default window is 2 MiB", 0, sink.DefaultWindowBytes},
 		{"a configured window is the one advertised", 4 << 20, 4 << 20},
 		{"the smallest window allowed is HTTP/2's default", sink.MinWindowBytes, sink.MinWindowBytes},
 	} {
