@@ -84,7 +84,6 @@ func (s *Store) ConsumeRecords(batch []als.Record) {
 	var cur *node
 	var curID []byte
 	looked := false
-	var counts entryCounts
 	for i := range batch {
 		r := &batch[i]
 		if len(r.UpstreamCluster) == 0 {
@@ -95,11 +94,11 @@ func (s *Store) ConsumeRecords(batch []als.Record) {
 			s.unknownEntries.Add(1)
 			continue
 		}
-		sent := sentUpstream(r)
-		counts.add(c, sent)
-		if !sent {
+		if !sentUpstream(r) {
+			c.st.notSent.Add(1)
 			continue
 		}
+		c.st.sent.Add(1)
 		if !looked || !bytes.Equal(curID, r.Node) {
 			if cur != nil {
 				cur.mu.Unlock()
@@ -116,53 +115,5 @@ func (s *Store) ConsumeRecords(batch []als.Record) {
 	}
 	if cur != nil {
 		cur.mu.Unlock()
-	}
-	counts.flush()
-}
-
-// entryCounts tallies a batch's entries per cluster before adding them to the clusters'
-// atomics: a batch names a handful of clusters, and an atomic add an entry was a third of
-// the store's cost. Past its size, a cluster is counted at once.
-type entryCounts struct {
-	n  int
-	of [8]struct {
-		c             *cluster
-		sent, notSent uint64
-	}
-}
-
-func (e *entryCounts) add(c *cluster, sent bool) {
-	i := 0
-	for i < e.n && e.of[i].c != c {
-		i++
-	}
-	if i == len(e.of) {
-		if sent {
-			c.st.sent.Add(1)
-		} else {
-			c.st.notSent.Add(1)
-		}
-		return
-	}
-	if i == e.n {
-		e.of[i].c, e.n = c, e.n+1
-	}
-	if sent {
-		e.of[i].sent++
-	} else {
-		e.of[i].notSent++
-	}
-}
-
-// flush adds the tallies to their clusters; the caller holds the store's read lock, so
-// that no model change comes between the counting and the adding.
-func (e *entryCounts) flush() {
-	for _, t := range e.of[:e.n] {
-		if t.sent > 0 {
-			t.c.st.sent.Add(t.sent)
-		}
-		if t.notSent > 0 {
-			t.c.st.notSent.Add(t.notSent)
-		}
 	}
 }

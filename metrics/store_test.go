@@ -142,9 +142,8 @@ func TestAnEntryCountsForTheClusterItNamesWhateverRouteWasResolved(t *testing.T)
 	}
 }
 
-// A batch is tallied per cluster before the clusters' counters are added to; one naming
-// more clusters than the tally holds, sent and not, interleaved, still counts each entry
-// once, to its own cluster.
+// A batch names many clusters, its entries sent upstream and not interleaved: each entry
+// counts once, to its own cluster.
 func TestABatchOfManyClustersCountsEachEntryToItsCluster(t *testing.T) {
 	const clusters = 11
 	edge := &model.Edge{}
