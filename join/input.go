@@ -23,7 +23,10 @@ func (j *Join) addRecord(r *als.Record, now int64) {
 		route: j.routes.of(r),
 		meta:  meta(0).withStatus(r.Status),
 	}
-	e.traceID, e.spanID = r.Trace()
+	if !j.countOnly {
+		// Only an item carries the IDs: a join that counts alone never decodes them.
+		e.traceID, e.spanID = r.Trace()
+	}
 	if r.Sampled {
 		e.meta |= metaSampled
 	}
