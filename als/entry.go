@@ -1,7 +1,6 @@
 package als
 
 import (
-	"bytes"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -45,8 +44,9 @@ const (
 )
 
 // traceparentHeader is the request_headers key whose value carries the W3C trace context.
-// Envoy logs header names lower-cased, and a proto map lookup is exact, so this is too.
-var traceparentHeader = []byte("traceparent")
+// Envoy logs header names lower-cased, and a proto map lookup is exact, so this is too. A
+// constant: the compiler compares a slice with it in two loads, where a variable is a call.
+const traceparentHeader = "traceparent"
 
 // methodNames maps envoy.config.core.v3.RequestMethod to the method's name. Each entry is
 // capped so that appending to a Record's Method copies rather than writes into the table.
@@ -304,7 +304,7 @@ func (e *entryDecoder) header(r *reader, typ protowire.Type) error {
 	if err := e.sub(r, typ, kindHeader); err != nil {
 		return err
 	}
-	if bytes.Equal(e.headerKey, traceparentHeader) {
+	if string(e.headerKey) == traceparentHeader {
 		e.traceparent, e.hasTraceparent = e.headerValue, true
 	}
 	return nil

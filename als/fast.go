@@ -229,7 +229,7 @@ func (e *entryDecoder) headerFast(buf []byte) error {
 			}
 		}
 	}
-	if string(e.headerKey) == string(traceparentHeader) {
+	if string(e.headerKey) == traceparentHeader {
 		e.traceparent, e.hasTraceparent = e.headerValue, true
 	}
 	return nil
