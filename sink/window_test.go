@@ -1,13 +1,13 @@
 package sink_test
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 
+	"github.com/edgetel/edgetel/internal/sinktest"
 	"github.com/edgetel/edgetel/sink"
 )
 
@@ -26,16 +26,7 @@ func TestTheSinkAdvertisesAFixedFlowControlWindow(t *testing.T) {
 		{"the smallest window allowed is HTTP/2's default", sink.MinWindowBytes, sink.MinWindowBytes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := sink.New(sink.Config{GRPCAddr: "127.0.0.1:0", WindowBytes: tc.window}, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := s.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Shutdown(ctx)
+			s := sinktest.StartWith(t, nil, sink.Config{WindowBytes: tc.window})
 			stream, conn := advertisedWindows(t, s.Addr().String())
 			if stream != tc.want || conn != tc.want {
 				t.Errorf("the sink advertised a stream window of %d bytes and a connection window of %d, want %d for both",
