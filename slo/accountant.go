@@ -109,23 +109,24 @@ type objective struct {
 	le  int // classic bucket whose bound is the threshold (latency objectives)
 }
 
-// lookup returns the state of r's route: by the position the decoder resolved when it
-// resolved it in this table's model, by name otherwise.
-func (t *table) lookup(r *als.Record, unknown *atomic.Uint64) *routeAcct {
+// lookup returns the state of r's route, and its position in this table's model: by the
+// position the decoder resolved when it resolved it in this model, by name otherwise
+// (position -1).
+func (t *table) lookup(r *als.Record, unknown *atomic.Uint64) (*routeAcct, int) {
 	if pos, ok := r.RouteIn(t.model); ok && pos < len(t.byPos) {
 		if acct := t.byPos[pos]; acct != nil {
-			return acct
+			return acct, pos
 		}
 	}
 	name := r.RouteName
 	if len(name) == 0 {
-		return t.unmatched.acct
+		return t.unmatched.acct, -1
 	}
 	if r, ok := t.byName[string(name)]; ok { // no allocation: the compiler elides the copy
-		return r.acct
+		return r.acct, -1
 	}
 	unknown.Add(1)
-	return t.unmatched.acct
+	return t.unmatched.acct, -1
 }
 
 // move is a route whose layout changed: its counts go from one state to the other.

@@ -18,7 +18,7 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // observe counts one record into ra alone, as a batch of one does.
 func observe(ra *routeAcct, r *als.Record, now int64) {
 	var ts tallies
-	ts.of(ra).observe(r, now)
+	ts.of(ra, -1).observe(r, now)
 	ts.flush(now, now/fixedTiers[0].res)
 }
 

@@ -17,6 +17,7 @@ import (
 // tally is one route's counts from the batch being counted.
 type tally struct {
 	ra       *routeAcct
+	pos      int // the route's position in the batch's table, -1 when found by name
 	codes    [numCodeClasses]uint64
 	availBad uint64
 	sumUS    uint64
@@ -29,16 +30,39 @@ type tally struct {
 type tallies struct {
 	ts    []tally
 	cells []uint64
+	// at is, by route position in the batch's table, 1 + the index in ts of the route's
+	// tally, 0 when it has none yet: zero again after each batch.
+	at []int32
 }
 
 var talliesPool = sync.Pool{New: func() any { return new(tallies) }}
 
-// of returns ra's tally, making it if the batch has not touched ra yet. A batch touches a
-// handful of routes, so a linear search beats a map.
-func (b *tallies) of(ra *routeAcct) *tally {
+// of returns the tally of ra, at position pos in the batch's table (-1 for none), making
+// it if the batch has not touched ra yet. A record with a position finds it by that: a
+// search of the batch's tallies, whose end moves with each record's route, was a branch
+// mispredicted on most records. The search is left to the first record of a route and to
+// those without a position.
+func (b *tallies) of(ra *routeAcct, pos int) *tally {
+	if pos >= 0 {
+		if pos >= len(b.at) {
+			b.at = append(b.at, make([]int32, pos+1-len(b.at))...)
+		}
+		if i := b.at[pos]; i > 0 {
+			return &b.ts[i-1]
+		}
+	}
+	i := b.find(ra)
+	if t := &b.ts[i]; pos >= 0 && t.pos < 0 {
+		t.pos, b.at[pos] = pos, int32(i+1)
+	}
+	return &b.ts[i]
+}
+
+// find returns the index of ra's tally, making it if the batch has not touched ra yet.
+func (b *tallies) find(ra *routeAcct) int {
 	for i := range b.ts {
 		if b.ts[i].ra == ra {
-			return &b.ts[i]
+			return i
 		}
 	}
 	nb, nc := len(ra.hist.counts), 0
@@ -49,8 +73,8 @@ func (b *tallies) of(ra *routeAcct) *tally {
 	b.cells = append(b.cells, make([]uint64, nb+nc)...) // no allocation once the pool is warm
 	cells := b.cells[start:]
 	// If append moved cells, earlier tallies keep the old array: their counts are theirs.
-	b.ts = append(b.ts, tally{ra: ra, buckets: cells[:nb:nb], cols: cells[nb:]})
-	return &b.ts[len(b.ts)-1]
+	b.ts = append(b.ts, tally{ra: ra, pos: -1, buckets: cells[:nb:nb], cols: cells[nb:]})
+	return len(b.ts) - 1
 }
 
 // observe counts one record received at now (Unix ns).
@@ -109,6 +133,9 @@ func (t *tally) flush(now, slot0 int64) {
 func (b *tallies) flush(now, slot0 int64) {
 	for i := range b.ts {
 		b.ts[i].flush(now, slot0)
+		if p := b.ts[i].pos; p >= 0 {
+			b.at[p] = 0
+		}
 		b.ts[i] = tally{}
 	}
 	b.ts, b.cells = b.ts[:0], b.cells[:0]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,7 +37,8 @@ func tallyModel() *model.Edge {
 }
 
 // tallyRecords is n records over the model's routes, unmatched and unknown names, every
-// status class, local failures, durations from 0 to minutes, with and without traces.
+// status class, local failures, durations from 0 to minutes, with and without traces, most
+// resolved in m (als.Record.RouteIn), some of each route by name only.
 func tallyRecords(m *model.Edge, n int, rng *rand.Rand) []als.Record {
 	out := make([]als.Record, n)
 	for i := range out {
@@ -57,6 +59,9 @@ func tallyRecords(m *model.Edge, n int, rng *rand.Rand) []als.Record {
 			d = time.Duration(rng.IntN(600)) * time.Second
 		}
 		r := rec(name, status, flags, d)
+		if k := slices.IndexFunc(m.Routes, func(mr model.Route) bool { return mr.Name == name }); k >= 0 && rng.IntN(3) != 0 {
+			r.Model, r.Route = m, int32(k+1) // resolved by the decoder; the rest by name
+		}
 		if rng.IntN(3) != 0 {
 			r = traced(r, byte(i), rng.IntN(4) == 0)
 		}
