@@ -123,6 +123,7 @@ func (r *Record) Clone() Record {
 	c.RouteName, c.UpstreamCluster, c.UpstreamHost.Host = own(r.RouteName), own(r.UpstreamCluster), own(r.UpstreamHost.Host)
 	c.Method, c.Authority, c.Path, c.UserAgent = own(r.Method), own(r.Authority), own(r.Path), own(r.UserAgent)
 	c.RequestID = own(r.RequestID)
+	c.ids = traceIDs{} // no view of the message left behind, even unread
 	if c.HasTrace {
 		trace, span := r.Trace()
 		c.SetTrace(trace, span, r.Sampled)

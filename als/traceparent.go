@@ -22,7 +22,7 @@ func ParseTraceparent(v []byte) (trace [16]byte, span [8]byte, sampled, ok bool)
 }
 
 // checkTraceparent is ParseTraceparent without decoding the IDs: their 48 digits are
-// tested eight at a time (hexid.IsLowerWord), in a fifth of the time decoding takes.
+// tested eight at a time (hexid.IsLowerWord), not looked up one by one.
 func checkTraceparent(v []byte) (sampled, ok bool) {
 	if len(v) < traceparentSize || v[2] != '-' || v[35] != '-' || v[52] != '-' {
 		return false, false
