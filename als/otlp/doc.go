@@ -9,7 +9,7 @@
 //
 //	route_name        RouteName           response_code   Status
 //	request_id        RequestID           response_flags  Flags (short codes, "," separated; "-" none)
-//	traceparent       TraceID, SpanID, Sampled, HasTrace
+//	traceparent       Sampled, HasTrace, and the IDs Trace returns
 //	duration_ns       Duration            duration        Duration in ms, when duration_ns is absent
 //	method            Method              authority       Authority
 //	path              Path                user_agent      UserAgent
