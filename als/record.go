@@ -92,9 +92,10 @@ func (r *Record) SetTrace(trace [16]byte, span [8]byte, sampled bool) {
 	r.Sampled, r.HasTrace = sampled, true
 }
 
-// SetTraceparent gives the record the trace context of a traceparent header's value, as
-// ParseTraceparent reads it, keeping v (a view) to decode the IDs from when Trace is
-// called. A value ParseTraceparent refuses leaves the record without (HasTrace false).
+// SetTraceparent gives the record the trace context of a W3C traceparent header's value,
+// keeping v (a view) to decode the IDs from when Trace is called. A value the
+// specification says to ignore (see checkTraceparent) leaves the record without (HasTrace
+// false).
 func (r *Record) SetTraceparent(v []byte) {
 	sampled, ok := checkTraceparent(v)
 	r.ids, r.Sampled, r.HasTrace = traceIDs{}, sampled, ok

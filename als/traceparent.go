@@ -9,20 +9,13 @@ import (
 // traceparentSize is a version-00 traceparent: 2 + 1 + 32 + 1 + 16 + 1 + 2.
 const traceparentSize = 55
 
-// ParseTraceparent parses a W3C Trace Context traceparent header,
-// version "-" trace-id "-" parent-id "-" trace-flags, lower-case hex throughout. ok is
-// false for a malformed value, version ff, or an all-zero trace or parent ID, all of which
-// the specification says to ignore. Versions after 00 may append fields after a "-".
-// Both access-log receivers (ALS and OTLP logs) read trace context with it.
-func ParseTraceparent(v []byte) (trace [16]byte, span [8]byte, sampled, ok bool) {
-	if sampled, ok = checkTraceparent(v); ok {
-		trace, span = traceparentIDs(v)
-	}
-	return trace, span, sampled, ok
-}
-
-// checkTraceparent is ParseTraceparent without decoding the IDs: their 48 digits are
-// tested eight at a time (hexid.IsLowerWord), not looked up one by one.
+// checkTraceparent reads a W3C Trace Context traceparent header,
+// version "-" trace-id "-" parent-id "-" trace-flags, lower-case hex throughout, without
+// decoding its IDs (traceparentIDs does, once ok): their 48 digits are tested eight at a
+// time (hexid.IsLowerWord), not looked up one by one. ok is false for a malformed value,
+// version ff, or an all-zero trace or parent ID, all of which the specification says to
+// ignore. Versions after 00 may append fields after a "-". Both access-log receivers (ALS
+// and OTLP logs) read trace context with it, through Record.SetTraceparent.
 func checkTraceparent(v []byte) (sampled, ok bool) {
 	if len(v) < traceparentSize || v[2] != '-' || v[35] != '-' || v[52] != '-' {
 		return false, false

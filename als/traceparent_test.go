@@ -5,17 +5,20 @@ import (
 	"testing"
 )
 
-// TestParseTraceparentAgreesWithTheSpecification puts every byte value at every position
+// TestATraceparentIsReadAsTheSpecificationSays puts every byte value at every position
 // of a valid traceparent, and a single non-zero digit at every position of all-zero IDs,
-// and holds ParseTraceparent (words of digits tested at once) to the oracle's reading of
-// the W3C text.
-func TestParseTraceparentAgreesWithTheSpecification(t *testing.T) {
+// and holds Record.SetTraceparent (words of digits tested at once) to the oracle's
+// reading of the W3C text.
+func TestATraceparentIsReadAsTheSpecificationSays(t *testing.T) {
 	check := func(v []byte) {
 		t.Helper()
-		trace, span, sampled, ok := ParseTraceparent(v)
+		var r Record
+		r.SetTraceparent(v)
+		trace, span := r.Trace()
 		wt, ws, wsampled, wok := expectTraceparent(string(v))
-		if ok != wok || sampled != wsampled || trace != wt || span != ws {
-			t.Fatalf("ParseTraceparent(%q) = %x %x %v %v, want %x %x %v %v", v, trace, span, sampled, ok, wt, ws, wsampled, wok)
+		if r.HasTrace != wok || r.Sampled != wsampled || trace != wt || span != ws {
+			t.Fatalf("SetTraceparent(%q): IDs %x %x, Sampled %v, HasTrace %v; want %x %x %v %v",
+				v, trace, span, r.Sampled, r.HasTrace, wt, ws, wsampled, wok)
 		}
 	}
 	for _, base := range []string{

@@ -138,9 +138,7 @@ func (b *Batch) pdataFill(rec *als.Record, lr plog.LogRecord, maxValue int, x *e
 		rec.Duration = time.Duration(ms) * time.Millisecond
 	}
 	if tp != nil {
-		if trace, span, sampled, ok := als.ParseTraceparent(tp); ok {
-			rec.SetTrace(trace, span, sampled)
-		}
+		rec.SetTraceparent(tp)
 	} else if tid, sid := lr.TraceID(), lr.SpanID(); !tid.IsEmpty() && !sid.IsEmpty() {
 		// No traceparent logged: the active span's IDs the logger put on the record.
 		rec.SetTrace(tid, sid, lr.Flags().IsSampled())
