@@ -130,14 +130,35 @@ next:
 				continue next
 			}
 		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
+		if v, ok := sampleValue(m); ok {
+			return v, true
 		}
 	}
 	return 0, false
+}
+
+// sampleValue reads a counter, gauge or untyped sample. A counter read back from
+// OpenMetrics parses as untyped: its family is named without _total there.
+func sampleValue(m *dto.Metric) (float64, bool) {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue(), true
+	case m.Gauge != nil:
+		return m.Gauge.GetValue(), true
+	case m.Untyped != nil:
+		return m.Untyped.GetValue(), true
+	}
+	return 0, false
+}
+
+// Sum adds up every sample of the family name, whatever its labels.
+func Sum(fams map[string]*dto.MetricFamily, name string) float64 {
+	var sum float64
+	if fam, ok := fams[name]; ok {
+		for _, m := range fam.Metric {
+			v, _ := sampleValue(m)
+			sum += v
+		}
+	}
+	return sum
 }
