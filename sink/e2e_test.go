@@ -34,18 +34,12 @@ func TestEveryCounterEqualsWhatTheSimulatorSent(t *testing.T) {
 	if !truth.Exact() || truth.Sent != n {
 		t.Fatalf("the simulator's truth is not exact: %+v", truth)
 	}
-	var fams map[string]*dto.MetricFamily
 	// The receiver counts an entry as received before it hands the batch on through a
 	// queue, so wait for the accountant's own count: received == n still leaves the last
 	// batch in flight.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		fams = r.Scrape(t)
-		if sinktest.Sum(fams, "edgetel_requests_total") == n || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	fams := r.ScrapeUntil(t, func(fams map[string]*dto.MetricFamily) bool {
+		return sinktest.Sum(fams, "edgetel_requests_total") == n
+	})
 	if got, _ := sinktest.Value(fams, "edgetel_als_entries_received_total", map[string]string{"protocol": "http"}); got != n {
 		t.Errorf("edgetel_als_entries_received_total is %v, the simulator sent %d", got, n)
 	}

@@ -8,6 +8,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -45,10 +46,11 @@ func TestTheSinkCountsAccessLogsSentOverMutualTLS(t *testing.T) {
 	if err := fleet.SendN(ctx, n); err != nil {
 		t.Fatal(err)
 	}
-	var got float64
-	for deadline := time.Now().Add(10 * time.Second); got != n && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		got, _ = sinktest.Value(r.Scrape(t), "edgetel_als_entries_received_total", map[string]string{"protocol": "http"})
+	received := func(fams map[string]*dto.MetricFamily) float64 {
+		got, _ := sinktest.Value(fams, "edgetel_als_entries_received_total", map[string]string{"protocol": "http"})
+		return got
 	}
+	got := received(r.ScrapeUntil(t, func(fams map[string]*dto.MetricFamily) bool { return received(fams) == n }))
 	if got != n {
 		t.Errorf("the sink counted %v access-log entries over mutual TLS; the simulator sent %d", got, n)
 	}

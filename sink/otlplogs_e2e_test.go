@@ -35,17 +35,11 @@ func TestAccessLogsSentAsOTLPLogsCountExactlyWhatTheSimulatorSent(t *testing.T) 
 	if !truth.Exact() || truth.Sent != n {
 		t.Fatalf("the simulator's truth is not exact: %+v", truth)
 	}
-	var fams map[string]*dto.MetricFamily
 	// The receiver hands batches on through a queue: wait until the last one is delivered.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		fams = r.Scrape(t)
+	fams := r.ScrapeUntil(t, func(fams map[string]*dto.MetricFamily) bool {
 		got, _ := sinktest.Value(fams, "edgetel_otlp_logs_records_delivered_total", nil)
-		if got == n || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return got == n
+	})
 	for name, want := range map[string]float64{
 		"edgetel_otlp_logs_records_received_total":   n,
 		"edgetel_otlp_logs_records_delivered_total":  n,

@@ -99,6 +99,22 @@ func (s *Sink) Scrape(t testing.TB) map[string]*dto.MetricFamily {
 	return fams
 }
 
+// ScrapeUntil scrapes /metrics every 20ms until done says the families are what the test
+// waits for, or ten seconds pass; it returns the last scrape either way, for the test to
+// check. The sink counts what it received before its consumers have counted it, so a test
+// waits for the counter it checks.
+func (s *Sink) ScrapeUntil(t testing.TB, done func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fams := s.Scrape(t)
+		if done(fams) || time.Now().After(deadline) {
+			return fams
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // promText turns OpenMetrics into the Prometheus text format expfmt's parser reads: the
 // lines it cannot (exemplars, # EOF, # UNIT, _created samples) are dropped.
 func promText(om string) string {
